@@ -1,0 +1,25 @@
+"""Typed run parameters shared by the flows, with the contract's defaults."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class Scoring(BaseModel):
+    """Criterion weights (equal by default) and shortlist size (10 by default)."""
+
+    weight_cooperation: float = Field(1.0, ge=0, description="Weight of intergovernmental cooperation")
+    weight_prospects: float = Field(1.0, ge=0, description="Weight of project prospects")
+    weight_business: float = Field(1.0, ge=0, description="Weight of Korean business collaboration")
+    shortlist_size: int = Field(10, ge=1, le=100, description="Countries shortlisted (rank <= N)")
+
+    def sql_params(self) -> dict:
+        """The named parameters the mart SQL takes."""
+        if self.weight_cooperation + self.weight_prospects + self.weight_business <= 0:
+            raise ValueError("at least one criterion weight must be positive")
+        return {
+            "w_cooperation": self.weight_cooperation,
+            "w_prospects": self.weight_prospects,
+            "w_business": self.weight_business,
+            "shortlist_size": self.shortlist_size,
+        }

@@ -1,0 +1,1 @@
+"""K-City Network submissions pipeline: settings, command line and bundled sample."""

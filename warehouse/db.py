@@ -1,0 +1,200 @@
+"""The one place that opens DuckDB: the internal warehouse and the published file.
+
+Write semantics per table: raw/stg/quarantine rows are replaced per file (delete by
+sha256, then insert, in one transaction); ledgers are merged on their keys; mart
+snapshots are replaced per as_of; the published file is rebuilt whole and swapped in
+with an atomic rename, so BI readers never see a half-built state and never block us.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from schemas.reference import DATA as REFERENCE_DATA
+
+SQL = Path(__file__).resolve().parent / "sql"
+MARTS = ["headline", "track_summary", "category_summary", "country_summary", "submissions", "office_routing"]
+# Layered macros, in dependency order.
+MACROS = ["stg_requests", "stg_reviews", "int_request_scores", "int_country_scores"]
+RAW_TABLES = {"submissions": "raw.submission_rows", "feedback": "raw.feedback_rows"}
+STG_TABLES = {"submissions": "stg.submissions", "feedback": "stg.feedback"}
+# Published file format: readable by DuckDB 1.x releases that BI tools embed.
+PUBLISH_STORAGE_VERSION = "v1.0.0"
+_PARAM = re.compile(r"\$([a-z_]+)")
+
+
+def sql_text(name: str) -> str:
+    """The text of warehouse/sql/<name>.sql."""
+    return (SQL / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def select_sql(name: str, values: dict) -> tuple[str, dict]:
+    """A SELECT .sql file without its `;`, and the named parameters (of `values`) it uses."""
+    text = sql_text(name).rstrip().rstrip(";")
+    used = set(_PARAM.findall(text))
+    return text, {k: v for k, v in values.items() if k in used}
+
+
+@contextlib.contextmanager
+def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open a DuckDB file; closed on exit."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def init_warehouse(path: Path) -> None:
+    """Create schemas and tables if missing; refresh reference tables and macros."""
+    with connect(path) as con:
+        con.execute(sql_text("ddl"))
+        cats = pd.read_csv(REFERENCE_DATA / "categories.csv", dtype=str)
+        countries = pd.read_csv(REFERENCE_DATA / "countries.csv", dtype=str, keep_default_na=False)
+        con.register("cats_df", cats)
+        con.register("countries_df", countries)
+        con.execute("CREATE OR REPLACE TABLE ref.categories AS SELECT * FROM cats_df")
+        con.execute("CREATE OR REPLACE TABLE ref.countries AS SELECT * FROM countries_df")
+        for macro in MACROS:
+            con.execute(sql_text(macro))
+
+
+def record_inbox_files(path: Path, files: list[dict]) -> None:
+    """Merge the paths seen in the inbox into ops.inbox_files (first sighting kept)."""
+    if not files:
+        return
+    with connect(path) as con:
+        con.register("seen", pd.DataFrame(files))
+        con.execute(
+            """
+            INSERT INTO ops.inbox_files BY NAME
+            SELECT *, now()::TIMESTAMP AS first_seen_at FROM seen
+            ON CONFLICT (rel_path, sha256) DO UPDATE SET problem = excluded.problem
+            """
+        )
+
+
+def loaded_hashes(path: Path) -> dict[str, str]:
+    """sha256 -> rel_path of every content already loaded or rejected."""
+    with connect(path) as con:
+        return dict(con.execute("SELECT sha256, rel_path FROM ops.loads").fetchall())
+
+
+def load_file(
+    path: Path,
+    ledger: dict,
+    raw_rows: pd.DataFrame | None,
+    staged: pd.DataFrame | None,
+    quarantine: pd.DataFrame | None,
+) -> None:
+    """Replace everything one file content (sha256) loaded, in one transaction."""
+    source, sha = ledger["source"], ledger["sha256"]
+    with connect(path) as con:
+        con.execute("BEGIN TRANSACTION")
+        for table in (RAW_TABLES[source], STG_TABLES[source], "ops.quarantine"):
+            con.execute(f"DELETE FROM {table} WHERE sha256 = ?", [sha])
+        for table, frame in ((RAW_TABLES[source], raw_rows), (STG_TABLES[source], staged), ("ops.quarantine", quarantine)):
+            if frame is not None and len(frame):
+                con.register("incoming", frame.assign(sha256=sha))
+                con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
+                con.unregister("incoming")
+        con.execute("DELETE FROM ops.loads WHERE sha256 = ?", [sha])
+        con.register("ledger_row", pd.DataFrame([ledger]))
+        con.execute("INSERT INTO ops.loads BY NAME SELECT *, now()::TIMESTAMP AS loaded_at FROM ledger_row")
+        con.execute("COMMIT")
+
+
+def raw_rows_of(path: Path, sha256: str, source: str) -> pd.DataFrame:
+    """The raw text rows one file content loaded, to re-validate without the file."""
+    with connect(path, read_only=False) as con:
+        frame = con.execute(
+            f"SELECT * EXCLUDE (sha256) FROM {RAW_TABLES[source]} WHERE sha256 = ? ORDER BY row_number",
+            [sha256],
+        ).df()
+    return frame.set_index("row_number").astype("str")
+
+
+def loads_between(path: Path, start: dt.date, end: dt.date) -> list[dict]:
+    """Ledger rows of the deliveries dated start..end."""
+    with connect(path) as con:
+        cur = con.execute(
+            "SELECT * FROM ops.loads WHERE delivery_date BETWEEN ? AND ? ORDER BY delivery_date, rel_path",
+            [start, end],
+        )
+        cols = [c[0] for c in cur.description]
+        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+def snapshot_dates(path: Path) -> list[dt.date]:
+    """Every as_of that has a built snapshot."""
+    with connect(path) as con:
+        return [r[0] for r in con.execute("SELECT as_of FROM ops.snapshots ORDER BY as_of").fetchall()]
+
+
+def build_snapshot(path: Path, as_of: dt.date, params: dict) -> None:
+    """Rebuild every mart for one as_of into hist.* (replace that date, one transaction)."""
+    values = {"as_of": as_of, **params}
+    with connect(path) as con:
+        con.execute("BEGIN TRANSACTION")
+        for mart in MARTS:
+            text, used = select_sql(f"marts/{mart}", values)
+            con.execute(f"CREATE TABLE IF NOT EXISTS hist.{mart} AS SELECT * FROM ({text}) LIMIT 0", used)
+            con.execute(f"DELETE FROM hist.{mart} WHERE as_of = ?", [as_of])
+            con.execute(f"INSERT INTO hist.{mart} BY NAME {text}", used)
+        con.execute(
+            "INSERT OR REPLACE INTO ops.snapshots VALUES (?, now()::TIMESTAMP, ?)",
+            [as_of, json.dumps(params, sort_keys=True)],
+        )
+        con.execute("COMMIT")
+
+
+def publish(internal: Path, published: Path) -> dt.date | None:
+    """Write the marts of the latest snapshot and their history to a new file; swap it in."""
+    published.parent.mkdir(parents=True, exist_ok=True)
+    tmp = published.with_name(f".{published.name}.tmp-{os.getpid()}")
+    for stale in (tmp, tmp.with_name(tmp.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    with connect(internal) as con:
+        latest = con.execute("SELECT max(as_of) FROM ops.snapshots").fetchall()[0][0]
+        # ATTACH takes no parameters; the path comes from settings, never from input files.
+        quoted = str(tmp).replace("'", "''")
+        con.execute(f"ATTACH '{quoted}' AS pub (STORAGE_VERSION '{PUBLISH_STORAGE_VERSION}')")
+        try:
+            con.execute("CREATE SCHEMA pub.marts")
+            for mart in MARTS:
+                con.execute(
+                    f"CREATE TABLE pub.marts.{mart} AS SELECT * FROM hist.{mart} WHERE as_of = ? ORDER BY ALL",
+                    [latest],
+                )
+            con.execute(
+                "CREATE TABLE pub.marts.country_summary_history AS "
+                "SELECT * FROM hist.country_summary ORDER BY as_of, rank NULLS LAST, country_iso3"
+            )
+            for name in ("load_report", "quarantine", "reviews_waiting"):
+                text, used = select_sql(f"published/{name}", {"as_of": latest})
+                con.execute(f"CREATE TABLE pub.marts.{name} AS {text}", used)
+            con.execute("CHECKPOINT pub")
+        finally:
+            con.execute("DETACH pub")
+    fd = os.open(tmp, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, published)
+    dir_fd = os.open(published.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+    return latest

@@ -1,0 +1,80 @@
+-- Internal warehouse: only the pipeline opens this file.
+-- raw: every row as read (text), with lineage (sha256, row_number).
+-- stg: validated, typed rows.  ops: ledgers and quarantine.  hist: mart snapshots by as_of.
+CREATE SCHEMA IF NOT EXISTS ref;
+CREATE SCHEMA IF NOT EXISTS raw;
+CREATE SCHEMA IF NOT EXISTS stg;
+CREATE SCHEMA IF NOT EXISTS ops;
+CREATE SCHEMA IF NOT EXISTS hist;
+
+-- One row per distinct file content loaded (or rejected): the unit of loading.
+CREATE TABLE IF NOT EXISTS ops.loads (
+    sha256 VARCHAR PRIMARY KEY,
+    source VARCHAR NOT NULL,
+    delivery_date DATE NOT NULL,
+    file_name VARCHAR NOT NULL,
+    rel_path VARCHAR NOT NULL,
+    status VARCHAR NOT NULL,            -- loaded | rejected
+    rows_read BIGINT NOT NULL,
+    rows_loaded BIGINT NOT NULL,
+    rows_quarantined BIGINT NOT NULL,
+    error VARCHAR,
+    notes VARCHAR,
+    loaded_at TIMESTAMP NOT NULL
+);
+
+-- Every path ever seen in the inbox, with the content it had.
+CREATE TABLE IF NOT EXISTS ops.inbox_files (
+    rel_path VARCHAR NOT NULL,
+    sha256 VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    delivery_date DATE,
+    file_name VARCHAR NOT NULL,
+    size_bytes BIGINT NOT NULL,
+    problem VARCHAR,                    -- set when the file is not loadable where it is
+    first_seen_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (rel_path, sha256)
+);
+
+CREATE TABLE IF NOT EXISTS ops.quarantine (
+    sha256 VARCHAR NOT NULL,
+    row_number BIGINT NOT NULL,
+    column_name VARCHAR,
+    rule VARCHAR NOT NULL,
+    value VARCHAR                       -- raw offending value: internal only, never published
+);
+
+CREATE TABLE IF NOT EXISTS ops.snapshots (
+    as_of DATE PRIMARY KEY,
+    built_at TIMESTAMP NOT NULL,
+    parameters VARCHAR NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS raw.submission_rows (
+    sha256 VARCHAR NOT NULL, row_number BIGINT NOT NULL,
+    submission_id VARCHAR, submitted_at VARCHAR, country VARCHAR, institution VARCHAR,
+    institution_type VARCHAR, track VARCHAR, category VARCHAR, project_title VARCHAR,
+    description VARCHAR, budget_usd VARCHAR, contact_name VARCHAR, contact_email VARCHAR,
+    status VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS raw.feedback_rows (
+    sha256 VARCHAR NOT NULL, row_number BIGINT NOT NULL,
+    submission_id VARCHAR, ministry VARCHAR, cooperation VARCHAR, prospects VARCHAR,
+    business VARCHAR, comment VARCHAR, reviewed_at VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS stg.submissions (
+    sha256 VARCHAR NOT NULL, row_number BIGINT NOT NULL,
+    submission_id VARCHAR NOT NULL, submitted_at TIMESTAMP NOT NULL, country_iso3 VARCHAR NOT NULL,
+    institution VARCHAR NOT NULL, institution_type VARCHAR, track VARCHAR NOT NULL,
+    category VARCHAR NOT NULL, project_title VARCHAR NOT NULL, description VARCHAR,
+    budget_usd DOUBLE, contact_name VARCHAR, contact_email VARCHAR NOT NULL, status VARCHAR NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS stg.feedback (
+    sha256 VARCHAR NOT NULL, row_number BIGINT NOT NULL,
+    submission_id VARCHAR NOT NULL, ministry VARCHAR NOT NULL,
+    cooperation INTEGER, prospects INTEGER, business INTEGER,
+    comment VARCHAR, reviewed_at DATE NOT NULL
+);

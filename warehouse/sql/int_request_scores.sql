@@ -1,0 +1,34 @@
+-- Per counted request: its reviews' mean per criterion (not-rated left out) and the
+-- weighted mean of the criteria that are present, each rounded to 4 places. The score is
+-- computed from the rounded averages, so it can be recomputed from the published table.
+CREATE OR REPLACE MACRO request_scores(d, w_cooperation, w_prospects, w_business) AS TABLE
+WITH per_request AS (
+    SELECT
+        submission_id,
+        count(*) AS n_reviews,
+        round(avg(cooperation), 4) AS avg_cooperation,
+        round(avg(prospects), 4) AS avg_prospects,
+        round(avg(business), 4) AS avg_business
+    FROM reviews_as_of(d)
+    GROUP BY submission_id
+)
+SELECT
+    q.*,
+    coalesce(p.n_reviews, 0) AS n_reviews,
+    p.avg_cooperation,
+    p.avg_prospects,
+    p.avg_business,
+    round(
+        (coalesce(w_cooperation * p.avg_cooperation, 0)
+            + coalesce(w_prospects * p.avg_prospects, 0)
+            + coalesce(w_business * p.avg_business, 0))
+        / nullif(
+            (CASE WHEN p.avg_cooperation IS NULL THEN 0 ELSE w_cooperation END)
+            + (CASE WHEN p.avg_prospects IS NULL THEN 0 ELSE w_prospects END)
+            + (CASE WHEN p.avg_business IS NULL THEN 0 ELSE w_business END),
+            0
+        ),
+        4
+    ) AS score
+FROM requests_as_of(d) AS q
+LEFT JOIN per_request AS p USING (submission_id);

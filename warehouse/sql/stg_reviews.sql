@@ -1,0 +1,32 @@
+-- Reviews as of date d (CONTRACT 5): per (submission_id, ministry) the latest valid row
+-- delivered on or before d (latest reviewed_at, then delivery, then file name, then row
+-- order). Ministries match without regard to case. All of them, counted request or not.
+CREATE OR REPLACE MACRO all_reviews_as_of(d) AS TABLE
+WITH versions AS (
+    SELECT f.*, lower(f.ministry) AS ministry_key, l.delivery_date, l.file_name
+    FROM stg.feedback AS f
+    JOIN ops.loads AS l USING (sha256)
+    WHERE l.status = 'loaded' AND l.delivery_date <= d
+)
+SELECT *
+FROM versions
+QUALIFY row_number() OVER (
+    PARTITION BY submission_id, ministry_key
+    ORDER BY reviewed_at DESC, delivery_date DESC, file_name DESC, sha256 DESC, row_number DESC
+) = 1;
+
+-- The reviews that count: those of counted requests.
+CREATE OR REPLACE MACRO reviews_as_of(d) AS TABLE
+SELECT r.*
+FROM all_reviews_as_of(d) AS r
+WHERE r.submission_id IN (SELECT submission_id FROM requests_as_of(d));
+
+-- Feedback waiting for its submission: no valid version of it delivered on or before d.
+CREATE OR REPLACE MACRO waiting_reviews_as_of(d) AS TABLE
+SELECT r.*
+FROM all_reviews_as_of(d) AS r
+WHERE r.submission_id NOT IN (
+    SELECT s.submission_id
+    FROM stg.submissions AS s JOIN ops.loads AS l USING (sha256)
+    WHERE l.status = 'loaded' AND l.delivery_date <= d
+);
