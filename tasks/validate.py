@@ -34,28 +34,41 @@ class Validated:
         return int(self.quarantine["row_number"].nunique())
 
 
-def _failure_rows(cases: pd.DataFrame, frame_rule_columns: dict[str, list[str]]) -> pd.DataFrame:
+def _failure_rows(
+    cases: pd.DataFrame, rows: pd.DataFrame, frame_rule_columns: dict[str, list[str]]
+) -> pd.DataFrame:
     """Pandera failure_cases -> quarantine rows, one per (row, column, rule)."""
     cases = cases[cases["index"].notna()].copy()
     cases["rule"] = cases["check"].astype("str").map(lambda c: _RULE_NAMES.get(c, c))
-    # A dataframe-level check lists every column; keep the ones the rule is about.
-    frame_level = cases["schema_context"] == "DataFrameSchema"
-    about = pd.Series(
-        [col in frame_rule_columns.get(rule, [col]) for col, rule in zip(cases["column"], cases["rule"], strict=True)],
-        index=cases.index,
-        dtype="bool",
-    )
-    keep = ~frame_level | about
-    cases = cases[keep]
-    out = pd.DataFrame(
-        {
-            "row_number": cases["index"].astype("int64"),
-            "column_name": cases["column"].astype("str"),
-            "rule": cases["rule"],
-            "value": cases["failure_case"].map(lambda v: None if pd.isna(v) else str(v)),
-        }
-    )
-    return out.drop_duplicates().reset_index(drop=True)
+    column_level = cases[cases["schema_context"] != "DataFrameSchema"]
+    parts = [
+        pd.DataFrame(
+            {
+                "row_number": column_level["index"].astype("int64"),
+                "column_name": column_level["column"].astype("str"),
+                "rule": column_level["rule"],
+                "value": column_level["failure_case"].map(lambda v: None if pd.isna(v) else str(v)),
+            }
+        )
+    ]
+    # A dataframe-level check lists the row's non-null values of every column; report the
+    # columns the rule is about instead, with their values from the row (blank included).
+    frame_level = cases[cases["schema_context"] == "DataFrameSchema"]
+    for rule, group in frame_level.groupby("rule"):
+        numbers = sorted(set(group["index"].astype("int64")))
+        for column in frame_rule_columns.get(rule, []):
+            values = rows.loc[numbers, column]
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "row_number": numbers,
+                        "column_name": column,
+                        "rule": rule,
+                        "value": [None if pd.isna(v) else str(v) for v in values],
+                    }
+                )
+            )
+    return pd.concat(parts, ignore_index=True).drop_duplicates().reset_index(drop=True)
 
 
 def validate_rows(
@@ -70,7 +83,7 @@ def validate_rows(
         try:
             model.validate(rows, lazy=True)
         except pa.errors.SchemaErrors as e:
-            quarantine = _failure_rows(e.failure_cases, spec.FRAME_RULE_COLUMNS)
+            quarantine = _failure_rows(e.failure_cases, rows, spec.FRAME_RULE_COLUMNS)
     if shape_problems is not None and len(shape_problems):
         shaped = shape_problems.assign(column_name=None)[QUARANTINE_COLUMNS]
         quarantine = pd.concat([shaped, quarantine], ignore_index=True)

@@ -15,4 +15,4 @@ SELECT
     s.rank,
     s.shortlisted
 FROM country_scores($as_of::DATE, $w_cooperation, $w_prospects, $w_business, $shortlist_size) AS s
-JOIN ref.countries AS n ON n.iso3 = s.country_iso3;
+LEFT JOIN ref.countries AS n ON n.iso3 = s.country_iso3;

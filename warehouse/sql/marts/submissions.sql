@@ -19,4 +19,4 @@ SELECT
     r.avg_business,
     r.score
 FROM request_scores($as_of::DATE, $w_cooperation, $w_prospects, $w_business) AS r
-JOIN ref.countries AS n ON n.iso3 = r.country_iso3;
+LEFT JOIN ref.countries AS n ON n.iso3 = r.country_iso3;

@@ -1,0 +1,112 @@
+"""Each mart's SQL on given staging rows yields the expected rows (CONTRACT 5 rules)."""
+
+import pandas as pd
+
+from tests.unit.warehouse.conftest import review, submission
+
+
+def records(frame, *cols):
+    return [tuple(None if pd.isna(v) else v for v in r) for r in frame[list(cols)].itertuples(index=False)]
+
+
+def test_latest_version_wins_by_delivery_then_file_name_then_row(given):
+    given.file("a", "submissions", "2020-02-01", "a.csv", [submission("S1", "IDN"), submission("S2", "PER")])
+    given.file("b", "submissions", "2020-02-03", "a.csv", [submission("S1", "VNM")])
+    given.file("c", "submissions", "2020-02-03", "b.csv", [submission("S1", "LAO", row=2), submission("S1", "THA", row=3)])
+    # the same id twice in one file only happens across files, but row order still breaks ties
+    subs = given.mart("submissions", "2020-02-05", order="submission_id")
+    assert records(subs, "submission_id", "country_iso3") == [("S1", "THA"), ("S2", "PER")]
+    assert records(given.mart("submissions", "2020-02-02", order="submission_id"), "submission_id", "country_iso3") == [
+        ("S1", "IDN"), ("S2", "PER"),
+    ]  # fmt: skip
+
+
+def test_withdrawn_requests_are_not_counted_and_deliveries_after_as_of_are_ignored(given):
+    given.file("a", "submissions", "2020-02-01", "a.csv", [submission("S1"), submission("S2", "PER")])
+    given.file("b", "submissions", "2020-02-05", "b.csv", [submission("S2", "PER", status="withdrawn")])
+    assert records(given.mart("headline", "2020-02-04"), "n_countries", "n_requests") == [(2, 2)]
+    assert records(given.mart("headline", "2020-02-05"), "n_countries", "n_requests") == [(1, 1)]
+
+
+def test_summaries_by_track_category_and_office_list_every_row_of_the_contract(given):
+    given.file("a", "submissions", "2020-02-01", "a.csv", [
+        submission("S1", "IDN", "urban_development", "station_area"),
+        submission("S2", "IDN", "urban_development", "new_city"),
+        submission("S3", "PER", "urban_development", "airport_relocation"),
+        submission("S4", "KEN", "smart_solution", "ai_transport"),
+    ])  # fmt: skip
+    tracks = given.mart("track_summary", "2020-02-01", order="track")
+    assert records(tracks, "track", "n_requests", "n_countries") == [
+        ("other", 0, 0), ("smart_solution", 1, 1), ("urban_development", 3, 2),
+    ]  # fmt: skip
+    cats = given.mart("category_summary", "2020-02-01")
+    assert len(cats) == 15
+    assert records(cats[cats.category == "new_city"], "n_requests", "n_countries") == [(1, 1)]
+    routing = given.mart("office_routing", "2020-02-01").groupby("office")["n_requests"].sum().to_dict()
+    assert routing == {"railway": 1, "airport": 1, "road": 1, "urban_policy": 1, "pan_government": 0}
+
+
+def test_reviews_latest_per_ministry_case_insensitive_and_scores(given):
+    given.file("s", "submissions", "2020-02-01", "s.csv", [submission("S1"), submission("S2"), submission("S3", "PER")])
+    given.file("f1", "feedback", "2020-04-01", "MOFA_a.csv", [
+        review("S1", "MOFA", 2, 2, 2, "2020-04-01"),
+        review("S1", "MOEF", 4, None, 5),
+        review("S2", "MOFA", 3, 4, None),
+    ])  # fmt: skip
+    # a later review by the same ministry (other case) replaces the first; an earlier one does not
+    given.file("f2", "feedback", "2020-04-03", "mofa_b.csv", [
+        review("S1", "mofa", 5, 4, 3, "2020-04-02"),
+        review("S2", "mofa", 1, 1, 1, "2020-03-30"),
+    ])  # fmt: skip
+    subs = given.mart("submissions", "2020-04-05", order="submission_id")
+    assert records(subs, "submission_id", "n_reviews", "avg_cooperation", "avg_prospects", "avg_business", "score") == [
+        ("S1", 2, 4.5, 4.0, 4.0, 4.1667),  # (4.5 + 4 + 4) / 3
+        ("S2", 1, 3.0, 4.0, None, 3.5),  # not rated left out
+        ("S3", 0, None, None, None, None),
+    ]
+
+
+def test_weights_are_a_parameter(given):
+    given.file("s", "submissions", "2020-02-01", "s.csv", [submission("S1")])
+    given.file("f", "feedback", "2020-04-01", "M_a.csv", [review("S1", "M", 5, 2, None)])
+    subs = given.mart("submissions", "2020-04-01", w_cooperation=3.0, w_prospects=1.0, w_business=10.0)
+    assert subs["score"].tolist() == [4.25]  # (3*5 + 1*2) / (3+1); business not rated
+
+
+def test_a_country_code_without_a_name_is_still_counted(given):
+    given.file("s", "submissions", "2020-02-01", "s.csv", [submission("X1", "XKX")])  # not in ISO 3166-1
+    assert records(given.mart("country_summary", "2020-02-01"), "country_iso3", "country_name", "n_requests") == [
+        ("XKX", None, 1),
+    ]
+
+
+def test_country_summary_ranking_with_real_codes(given):
+    given.file("s", "submissions", "2020-02-01", "s.csv", [
+        submission("A1", "IDN"), submission("A2", "IDN", "smart_solution", "waste"),
+        submission("B1", "PER"), submission("C1", "VNM"), submission("D1", "LAO"), submission("E1", "KEN"),
+    ])  # fmt: skip
+    given.file("f", "feedback", "2020-04-01", "M_a.csv", [
+        review("A1", "M", 4, 4, 4), review("A2", "M", 2, 3, None),
+        review("B1", "M", 3, 3, 3), review("B1", "N", 3, 3, 4),
+        review("C1", "M", 3, 3, 3), review("C1", "N", 3, 3, 4),
+        review("D1", "M", 5, None, None),
+    ])  # fmt: skip
+    c = given.mart("country_summary", "2020-04-01", order="rank NULLS LAST, country_iso3", shortlist_size=3)
+    assert records(c, "country_iso3", "n_requests", "n_urban_development", "n_smart_solution", "n_reviews",
+                   "avg_cooperation", "avg_prospects", "avg_business", "score", "rank", "shortlisted") == [
+        ("LAO", 1, 1, 0, 1, 5.0, None, None, 5.0, 1, True),
+        ("IDN", 2, 1, 1, 2, 3.0, 3.5, 4.0, 3.25, 2, True),  # request scores 4 and 2.5
+        ("PER", 1, 1, 0, 2, 3.0, 3.0, 3.5, 3.1667, 3, True),  # ties VNM on score and reviews
+        ("VNM", 1, 1, 0, 2, 3.0, 3.0, 3.5, 3.1667, 4, False),
+        ("KEN", 1, 1, 0, 0, None, None, None, None, None, False),
+    ]  # fmt: skip
+
+
+def test_feedback_before_its_submission_waits_then_counts(given):
+    given.file("f", "feedback", "2020-02-01", "M_a.csv", [review("S1", "M", 4, 4, 4, "2020-02-01")])
+    head = given.mart("headline", "2020-02-02")
+    assert records(head, "n_requests", "n_reviews", "n_reviews_waiting") == [(0, 0, 1)]
+    given.file("s", "submissions", "2020-02-03", "s.csv", [submission("S1")])
+    head = given.mart("headline", "2020-02-03")
+    assert records(head, "n_requests", "n_reviews", "n_reviews_waiting") == [(1, 1, 0)]
+    assert given.mart("submissions", "2020-02-03")["score"].tolist() == [4.0]
