@@ -15,6 +15,7 @@ from tasks.inbox import scan_inbox
 from tasks.load import (
     build_snapshots,
     built_snapshot_dates,
+    check_warehouse,
     ledger_in_range,
     prepare_warehouse,
     publish,
@@ -51,5 +52,6 @@ def backfill(start: dt.date, end: dt.date, scoring: Scoring | None = None) -> Ru
         if built and max(built) > end:
             dates.append(max(built))  # keep the current marts true to the re-loaded data
         build_snapshots(settings.internal_db, dates, scoring.sql_params())
+        check_warehouse(settings.internal_db)
         publish(settings.internal_db, settings.published_db)
     return summarize(settings.published_db, results)

@@ -14,7 +14,13 @@ from flows.ingest import ingest
 from flows.params import Scoring
 from kcity.settings import get_settings
 from tasks.inbox import scan_inbox
-from tasks.load import build_snapshots, built_snapshot_dates, prepare_warehouse, publish
+from tasks.load import (
+    build_snapshots,
+    built_snapshot_dates,
+    check_warehouse,
+    prepare_warehouse,
+    publish,
+)
 from tasks.plan import nightly_snapshot_dates, plan_nightly
 from tasks.summary import RunSummary, summarize
 from warehouse.lock import writer_lock
@@ -35,5 +41,6 @@ def nightly(as_of: dt.date | None = None, scoring: Scoring | None = None) -> Run
         results = ingest(settings, plan_nightly(files, loaded))
         dates = nightly_snapshot_dates(built_snapshot_dates(settings.internal_db), as_of)
         build_snapshots(settings.internal_db, dates, scoring.sql_params())
+        check_warehouse(settings.internal_db)
         publish(settings.internal_db, settings.published_db)
     return summarize(settings.published_db, results)

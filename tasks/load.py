@@ -88,10 +88,17 @@ def load_file(internal: Path, item: LoadItem, raw: RawFile, checked: Validated |
 @task(name="build-snapshots")
 def build_snapshots(internal: Path, dates: list[dt.date], params: dict) -> list[dt.date]:
     """Rebuild the mart snapshot of each date."""
-    for d in dates:
-        db.build_snapshot(internal, d, params)
+    db.build_snapshots(internal, dates, params)
     get_run_logger().info("Built snapshot(s): %s", ", ".join(d.isoformat() for d in dates))
     return dates
+
+
+@task(name="check-warehouse")
+def check_warehouse(internal: Path) -> None:
+    """Business rules that must return no rows; a failure stops the run before publishing."""
+    failures = db.failed_checks(internal)
+    if failures:
+        raise RuntimeError(f"warehouse checks failed (check: offending rows): {failures}")
 
 
 @task(name="publish", retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=retry_on_io_errors)

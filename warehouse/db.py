@@ -141,21 +141,27 @@ def snapshot_dates(path: Path) -> list[dt.date]:
         return [r[0] for r in con.execute("SELECT as_of FROM ops.snapshots ORDER BY as_of").fetchall()]
 
 
-def build_snapshot(path: Path, as_of: dt.date, params: dict) -> None:
-    """Rebuild every mart for one as_of into hist.* (replace that date, one transaction)."""
-    values = {"as_of": as_of, **params}
+def build_snapshots(path: Path, dates: list[dt.date], params: dict) -> None:
+    """Rebuild every mart for each as_of into hist.* (replace those dates, one transaction)."""
     with connect(path) as con:
         con.execute("BEGIN TRANSACTION")
-        for mart in MARTS:
-            text, used = select_sql(f"marts/{mart}", values)
-            con.execute(f"CREATE TABLE IF NOT EXISTS hist.{mart} AS SELECT * FROM ({text}) LIMIT 0", used)
-            con.execute(f"DELETE FROM hist.{mart} WHERE as_of = ?", [as_of])
-            con.execute(f"INSERT INTO hist.{mart} BY NAME {text}", used)
-        con.execute(
-            "INSERT OR REPLACE INTO ops.snapshots VALUES (?, now()::TIMESTAMP, ?)",
-            [as_of, json.dumps(params, sort_keys=True)],
-        )
+        for as_of in dates:
+            values = {"as_of": as_of, **params}
+            for mart in MARTS:
+                text, used = select_sql(f"marts/{mart}", values)
+                con.execute(f"CREATE TABLE IF NOT EXISTS hist.{mart} AS SELECT * FROM ({text}) LIMIT 0", used)
+                con.execute(f"DELETE FROM hist.{mart} WHERE as_of = ?", [as_of])
+                con.execute(f"INSERT INTO hist.{mart} BY NAME {text}", used)
+            con.execute(
+                "INSERT OR REPLACE INTO ops.snapshots VALUES (?, now()::TIMESTAMP, ?)",
+                [as_of, json.dumps(params, sort_keys=True)],
+            )
         con.execute("COMMIT")
+
+
+def build_snapshot(path: Path, as_of: dt.date, params: dict) -> None:
+    """Rebuild every mart for one as_of."""
+    build_snapshots(path, [as_of], params)
 
 
 def publish(internal: Path, published: Path) -> dt.date | None:
@@ -198,3 +204,14 @@ def publish(internal: Path, published: Path) -> dt.date | None:
     finally:
         os.close(dir_fd)
     return latest
+
+
+def failed_checks(path: Path) -> dict[str, int]:
+    """Run warehouse/checks/*.sql (each must return no rows); name -> offending row count."""
+    failures = {}
+    with connect(path) as con:
+        for check in sorted((SQL.parent / "checks").glob("*.sql")):
+            rows = con.execute(check.read_text(encoding="utf-8")).fetchall()
+            if rows:
+                failures[check.stem] = len(rows)
+    return failures

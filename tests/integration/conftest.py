@@ -1,0 +1,29 @@
+"""Integration tests run the real flows on a temporary Prefect server and throw-away data."""
+
+import os
+
+import pytest
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def prefect_server(tmp_path_factory):
+    """One temporary Prefect server (SQLite under a temp PREFECT_HOME) for the session."""
+    home = tmp_path_factory.mktemp("prefect-home")
+    os.environ["PREFECT_HOME"] = str(home)
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def kcity_env(tmp_path, monkeypatch):
+    """KCITY_* pointing at a fresh data folder; returns the Settings the flows will see."""
+    monkeypatch.setenv("KCITY_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("KCITY_INBOX", raising=False)
+    monkeypatch.delenv("KCITY_DB", raising=False)
+    from kcity.settings import get_settings
+
+    return get_settings()
