@@ -10,6 +10,7 @@ from prefect import flow, get_run_logger
 from flows.dates import today_in_seoul
 from flows.ingest import ingest
 from flows.params import Scoring
+from flows.range import check_range
 from kcity.settings import get_settings
 from tasks.inbox import scan_inbox
 from tasks.load import (
@@ -23,14 +24,6 @@ from tasks.load import (
 from tasks.plan import date_range, plan_backfill
 from tasks.summary import RunSummary, summarize
 from warehouse.lock import writer_lock
-
-
-def check_range(start: dt.date, end: dt.date, today: dt.date) -> None:
-    """Refuse a reversed or future range before any work starts."""
-    if end < start:
-        raise ValueError(f"backfill range is reversed: start {start} is after end {end}")
-    if end > today:
-        raise ValueError(f"backfill range ends in the future: end {end} is after today {today} (Asia/Seoul)")
 
 
 @flow(name="kcity-backfill", log_prints=False)

@@ -20,4 +20,6 @@ def scheduled_date_in_seoul() -> dt.date:
     start = flow_run.scheduled_start_time
     if start is None:
         return today_in_seoul()
-    return today_in_seoul(dt.datetime.fromisoformat(str(start)) if not isinstance(start, dt.datetime) else start)
+    return today_in_seoul(
+        dt.datetime.fromisoformat(str(start)) if not isinstance(start, dt.datetime) else start
+    )

@@ -20,4 +20,3 @@ def ingest(settings: Settings, plan: list[LoadItem]) -> list[dict]:
         checked = None if raw.error else validate_task(raw.rows, item.source, raw.shape_problems)
         results.append(load_file(settings.internal_db, item, raw, checked))
     return results
-

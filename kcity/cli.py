@@ -44,7 +44,16 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `kcity` console script."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "backfill":
+        from flows.dates import today_in_seoul
+        from flows.range import check_range
+
+        try:
+            check_range(args.start, args.end, today_in_seoul())
+        except ValueError as e:
+            parser.error(str(e))
     settings = get_settings()
     configure_prefect_env(settings)
 

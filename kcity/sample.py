@@ -45,7 +45,15 @@ SMART_COUNTRIES = [
     ("Colombia", "COL"), ("Kenya", "KEN"), ("Ghana", "GHA"), ("Ethiopia", "ETH"),
     ("Ecuador", "ECU"), ("Chile", "CHL"), ("Rwanda", "RWA"),
 ]  # fmt: skip
-SMART_CATEGORIES = ["ai_transport", "e_government", "data_center", "water_sewage", "waste", "energy", "safety"]
+SMART_CATEGORIES = [
+    "ai_transport",
+    "e_government",
+    "data_center",
+    "water_sewage",
+    "waste",
+    "energy",
+    "safety",
+]
 OTHER = [
     ("Viet Nam", "VNM", "capacity_building"), ("Kenya", "KEN", "capacity_building"),
     ("Uzbekistan", "UZB", "other"),
@@ -79,7 +87,9 @@ def requests() -> list[dict]:
     """The 80 requests of the round (plus one later withdrawn), deterministic."""
     rng = random.Random(2020)
     rows = [(w, iso, "urban_development", cat) for w, iso, cat in URBAN]
-    smart = [(w, iso, "smart_solution", SMART_CATEGORIES[i % 7]) for i, (w, iso) in enumerate(SMART_COUNTRIES)]
+    smart = [
+        (w, iso, "smart_solution", SMART_CATEGORIES[i % 7]) for i, (w, iso) in enumerate(SMART_COUNTRIES)
+    ]
     for i in range(27):  # 27 more smart-solution projects from the same 19 countries
         w, iso = SMART_COUNTRIES[(i * 7) % 19]
         smart.append((w, iso, "smart_solution", SMART_CATEGORIES[(i * 3 + 1) % 7]))
@@ -87,7 +97,9 @@ def requests() -> list[dict]:
     rng.shuffle(rows)
     out = []
     start = dt.datetime(2020, 2, 1, 9, 0)
-    for n, (written, iso, track, cat) in enumerate(rows + [("Thailand", "THA", "smart_solution", "waste")], 1):
+    for n, (written, iso, track, cat) in enumerate(
+        rows + [("Thailand", "THA", "smart_solution", "waste")], 1
+    ):
         out.append(
             {
                 "submission_id": f"KCN-2020-{n:03d}",

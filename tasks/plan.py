@@ -54,9 +54,7 @@ def plan_backfill(
     plus anything delivered before `start` not loaded yet. `files` stops at end."""
     canon = canonical_copies(files)
     todo = {
-        sha: _item(f)
-        for sha, f in canon.items()
-        if f.delivery_date >= start or loaded.get(sha) != f.rel_path
+        sha: _item(f) for sha, f in canon.items() if f.delivery_date >= start or loaded.get(sha) != f.rel_path
     }
     for row in ledger_in_range:
         if row["status"] == "loaded" and row["sha256"] not in todo and row["sha256"] not in canon:

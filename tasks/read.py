@@ -156,9 +156,7 @@ def _records_json(data: bytes, jsonl_hint: bool) -> tuple[list[str], list[list[o
     for _, obj in objects:
         if isinstance(obj, dict):
             header += [k for k in obj if k not in header]
-    rows = [
-        [obj.get(k) for k in header] if isinstance(obj, dict) else obj for _, obj in objects
-    ]
+    rows = [[obj.get(k) for k in header] if isinstance(obj, dict) else obj for _, obj in objects]
     return header, rows, [n for n, _ in objects]
 
 

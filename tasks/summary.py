@@ -35,6 +35,7 @@ class RunSummary:
 def summarize(published: Path, files_this_run: list[dict]) -> RunSummary:
     """Headline, track split, shortlist and load report, as BI tools will see them."""
     with db.connect(published, read_only=True) as con:
+
         def q(sql: str) -> pd.DataFrame:
             return con.execute(sql).df()
 

@@ -71,9 +71,7 @@ def _failure_rows(
     return pd.concat(parts, ignore_index=True).drop_duplicates().reset_index(drop=True)
 
 
-def validate_rows(
-    rows: pd.DataFrame, source: str, shape_problems: pd.DataFrame | None = None
-) -> Validated:
+def validate_rows(rows: pd.DataFrame, source: str, shape_problems: pd.DataFrame | None = None) -> Validated:
     """Validate every row lazily; a row with any failure goes to quarantine, whole."""
     model, spec = MODELS[source]
     quarantine = pd.DataFrame(columns=QUARANTINE_COLUMNS).astype(

@@ -103,7 +103,11 @@ def load_file(
         con.execute("BEGIN TRANSACTION")
         for table in (RAW_TABLES[source], STG_TABLES[source], "ops.quarantine"):
             con.execute(f"DELETE FROM {table} WHERE sha256 = ?", [sha])
-        for table, frame in ((RAW_TABLES[source], raw_rows), (STG_TABLES[source], staged), ("ops.quarantine", quarantine)):
+        for table, frame in (
+            (RAW_TABLES[source], raw_rows),
+            (STG_TABLES[source], staged),
+            ("ops.quarantine", quarantine),
+        ):
             if frame is not None and len(frame):
                 con.register("incoming", frame.assign(sha256=sha))
                 con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")

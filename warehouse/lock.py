@@ -10,8 +10,8 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import logging
-import time
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 

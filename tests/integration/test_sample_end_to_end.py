@@ -34,7 +34,9 @@ def test_demo_figures_match_the_2020_round(sample):
         (list(range(1, 11)),)
     ]
     assert len(summary.shortlist) == 10
-    named = dict(query(db, "SELECT submission_id, category FROM marts.submissions WHERE country_iso3 = 'PER'"))
+    named = dict(
+        query(db, "SELECT submission_id, category FROM marts.submissions WHERE country_iso3 = 'PER'")
+    )
     assert "airport_relocation" in named.values()
     cats = query(db, "SELECT country_iso3, category FROM marts.submissions")
     for iso3, category in [("IDN", "new_city"), ("MMR", "new_city"), ("PHL", "new_city"),
@@ -56,7 +58,9 @@ def test_load_report_reconciles_and_names_every_problem(sample):
     assert "YYYY-MM-DD" in report.loc["form_export_latest.csv", "error"]
     quarantine = published_tables(sample.published_db)["quarantine"]
     assert set(quarantine["rule"]) == {"email_format", "category_in_track", "country_known", "score_1_to_5"}
-    assert query(sample.published_db, "SELECT submission_id FROM marts.reviews_waiting") == [("KCN-2020-099",)]
+    assert query(sample.published_db, "SELECT submission_id FROM marts.reviews_waiting") == [
+        ("KCN-2020-099",)
+    ]
 
 
 def test_published_file_holds_no_personal_data(sample):

@@ -25,13 +25,17 @@ def test_dates_parse_to_seoul_local_time(text, seoul):
     assert parsing.parse_timestamp(pd.Series([text]))[0] == pd.Timestamp(seoul)
 
 
-@pytest.mark.parametrize("text", ["2020-02-30", "03/04/2020", "15.03.2020", "2020-03-15T25:00", "yesterday", ""])
+@pytest.mark.parametrize(
+    "text", ["2020-02-30", "03/04/2020", "15.03.2020", "2020-03-15T25:00", "yesterday", ""]
+)
 def test_impossible_or_ambiguous_dates_are_rejected(text):
     assert pd.isna(parsing.parse_timestamp(pd.Series([text]))[0])
 
 
 def test_numbers():
-    got = parsing.parse_number(pd.Series(["1,200,000", "12", "0.5", "1e6", "-1", "NaN", "1e309", "1,20", "12 USD"]))
+    got = parsing.parse_number(
+        pd.Series(["1,200,000", "12", "0.5", "1e6", "-1", "NaN", "1e309", "1,20", "12 USD"])
+    )
     assert got.tolist()[:4] == [1_200_000.0, 12.0, 0.5, 1_000_000.0]
     assert got[4:].isna().all()
 

@@ -13,7 +13,10 @@ def f(rel: str, sha: str, date: dt.date | None, problem: str | None = None) -> I
 
 
 def test_the_same_bytes_load_once_from_the_earliest_copy():
-    files = [f("submissions/2020-02-09/b.csv", "x", D(2020, 2, 9)), f("submissions/2020-02-07/a.csv", "x", D(2020, 2, 7))]
+    files = [
+        f("submissions/2020-02-09/b.csv", "x", D(2020, 2, 9)),
+        f("submissions/2020-02-07/a.csv", "x", D(2020, 2, 7)),
+    ]
     assert canonical_copies(files)["x"].rel_path == "submissions/2020-02-07/a.csv"
     plan = plan_nightly(files, loaded={})
     assert [i.rel_path for i in plan] == ["submissions/2020-02-07/a.csv"]
@@ -30,14 +33,22 @@ def test_nightly_skips_loaded_content_and_misplaced_files():
 
 
 def test_backfill_reloads_the_range_from_raw_when_the_file_is_gone():
-    files = [f("submissions/2020-02-07/a.csv", "x", D(2020, 2, 7)), f("submissions/2020-02-10/c.csv", "z", D(2020, 2, 10))]
+    files = [
+        f("submissions/2020-02-07/a.csv", "x", D(2020, 2, 7)),
+        f("submissions/2020-02-10/c.csv", "z", D(2020, 2, 10)),
+    ]
     ledger = [
         {"sha256": "gone", "source": "submissions", "delivery_date": D(2020, 2, 9), "rel_path": "submissions/2020-02-09/g.csv",
          "file_name": "g.csv", "status": "loaded"},
         {"sha256": "bad", "source": "submissions", "delivery_date": D(2020, 2, 9), "rel_path": "submissions/2020-02-09/h.xlsx",
          "file_name": "h.xlsx", "status": "rejected"},
     ]  # fmt: skip
-    plan = plan_backfill(files, {"x": "submissions/2020-02-07/a.csv", "gone": "submissions/2020-02-09/g.csv"}, ledger, D(2020, 2, 8))
+    plan = plan_backfill(
+        files,
+        {"x": "submissions/2020-02-07/a.csv", "gone": "submissions/2020-02-09/g.csv"},
+        ledger,
+        D(2020, 2, 8),
+    )
     assert [(i.sha256, i.from_file) for i in plan] == [("gone", False), ("z", True)]
 
 
@@ -48,6 +59,10 @@ def test_backfill_also_loads_earlier_deliveries_not_loaded_yet():
 
 def test_nightly_catches_up_missed_days_but_not_on_a_fresh_warehouse():
     assert nightly_snapshot_dates([], D(2020, 4, 19)) == [D(2020, 4, 19)]
-    assert nightly_snapshot_dates([D(2020, 4, 16)], D(2020, 4, 19)) == [D(2020, 4, 17), D(2020, 4, 18), D(2020, 4, 19)]
+    assert nightly_snapshot_dates([D(2020, 4, 16)], D(2020, 4, 19)) == [
+        D(2020, 4, 17),
+        D(2020, 4, 18),
+        D(2020, 4, 19),
+    ]
     assert nightly_snapshot_dates([D(2020, 4, 19)], D(2020, 4, 19)) == [D(2020, 4, 19)]
     assert nightly_snapshot_dates([D(2020, 4, 20)], D(2020, 4, 19)) == [D(2020, 4, 19)]

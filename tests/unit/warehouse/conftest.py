@@ -20,7 +20,9 @@ def submission(sid: str, iso3: str = "IDN", track: str = "urban_development", ca
     }  # fmt: skip
 
 
-def review(sid: str, ministry: str, c=None, p=None, b=None, reviewed: str = "2020-04-01", row: int = 2) -> dict:
+def review(
+    sid: str, ministry: str, c=None, p=None, b=None, reviewed: str = "2020-04-01", row: int = 2
+) -> dict:
     return {
         "row_number": row, "submission_id": sid, "ministry": ministry, "cooperation": c, "prospects": p,
         "business": b, "comment": None, "reviewed_at": pd.Timestamp(reviewed),

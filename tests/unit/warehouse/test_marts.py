@@ -12,7 +12,13 @@ def records(frame, *cols):
 def test_latest_version_wins_by_delivery_then_file_name_then_row(given):
     given.file("a", "submissions", "2020-02-01", "a.csv", [submission("S1", "IDN"), submission("S2", "PER")])
     given.file("b", "submissions", "2020-02-03", "a.csv", [submission("S1", "VNM")])
-    given.file("c", "submissions", "2020-02-03", "b.csv", [submission("S1", "LAO", row=2), submission("S1", "THA", row=3)])
+    given.file(
+        "c",
+        "submissions",
+        "2020-02-03",
+        "b.csv",
+        [submission("S1", "LAO", row=2), submission("S1", "THA", row=3)],
+    )
     # the same id twice in one file only happens across files, but row order still breaks ties
     subs = given.mart("submissions", "2020-02-05", order="submission_id")
     assert records(subs, "submission_id", "country_iso3") == [("S1", "THA"), ("S2", "PER")]
@@ -47,7 +53,13 @@ def test_summaries_by_track_category_and_office_list_every_row_of_the_contract(g
 
 
 def test_reviews_latest_per_ministry_case_insensitive_and_scores(given):
-    given.file("s", "submissions", "2020-02-01", "s.csv", [submission("S1"), submission("S2"), submission("S3", "PER")])
+    given.file(
+        "s",
+        "submissions",
+        "2020-02-01",
+        "s.csv",
+        [submission("S1"), submission("S2"), submission("S3", "PER")],
+    )
     given.file("f1", "feedback", "2020-04-01", "MOFA_a.csv", [
         review("S1", "MOFA", 2, 2, 2, "2020-04-01"),
         review("S1", "MOEF", 4, None, 5),
@@ -59,7 +71,9 @@ def test_reviews_latest_per_ministry_case_insensitive_and_scores(given):
         review("S2", "mofa", 1, 1, 1, "2020-03-30"),
     ])  # fmt: skip
     subs = given.mart("submissions", "2020-04-05", order="submission_id")
-    assert records(subs, "submission_id", "n_reviews", "avg_cooperation", "avg_prospects", "avg_business", "score") == [
+    assert records(
+        subs, "submission_id", "n_reviews", "avg_cooperation", "avg_prospects", "avg_business", "score"
+    ) == [
         ("S1", 2, 4.5, 4.0, 4.0, 4.1667),  # (4.5 + 4 + 4) / 3
         ("S2", 1, 3.0, 4.0, None, 3.5),  # not rated left out
         ("S3", 0, None, None, None, None),
@@ -75,7 +89,9 @@ def test_weights_are_a_parameter(given):
 
 def test_a_country_code_without_a_name_is_still_counted(given):
     given.file("s", "submissions", "2020-02-01", "s.csv", [submission("X1", "XKX")])  # not in ISO 3166-1
-    assert records(given.mart("country_summary", "2020-02-01"), "country_iso3", "country_name", "n_requests") == [
+    assert records(
+        given.mart("country_summary", "2020-02-01"), "country_iso3", "country_name", "n_requests"
+    ) == [
         ("XKX", None, 1),
     ]
 
