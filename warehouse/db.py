@@ -145,6 +145,16 @@ def snapshot_dates(path: Path) -> list[dt.date]:
         return [r[0] for r in con.execute("SELECT as_of FROM ops.snapshots ORDER BY as_of").fetchall()]
 
 
+def _ensure_history_table(con: duckdb.DuckDBPyConnection, mart: str, text: str, used: dict) -> None:
+    """Create hist.<mart> from the mart's columns; add columns a newer mart SQL brought."""
+    shape = con.execute(f"DESCRIBE SELECT * FROM ({text}) LIMIT 0", used).fetchall()
+    con.execute(f"CREATE TABLE IF NOT EXISTS hist.{mart} AS SELECT * FROM ({text}) LIMIT 0", used)
+    have = {r[0] for r in con.execute(f"DESCRIBE hist.{mart}").fetchall()}
+    for name, dtype, *_ in shape:
+        if name not in have:  # names come from our own SQL files, never from input
+            con.execute(f'ALTER TABLE hist.{mart} ADD COLUMN "{name}" {dtype}')
+
+
 def build_snapshots(path: Path, dates: list[dt.date], params: dict) -> None:
     """Rebuild every mart for each as_of into hist.* (replace those dates, one transaction)."""
     with connect(path) as con:
@@ -153,7 +163,7 @@ def build_snapshots(path: Path, dates: list[dt.date], params: dict) -> None:
             values = {"as_of": as_of, **params}
             for mart in MARTS:
                 text, used = select_sql(f"marts/{mart}", values)
-                con.execute(f"CREATE TABLE IF NOT EXISTS hist.{mart} AS SELECT * FROM ({text}) LIMIT 0", used)
+                _ensure_history_table(con, mart, text, used)
                 con.execute(f"DELETE FROM hist.{mart} WHERE as_of = ?", [as_of])
                 con.execute(f"INSERT INTO hist.{mart} BY NAME {text}", used)
             con.execute(

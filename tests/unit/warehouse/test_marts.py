@@ -126,3 +126,13 @@ def test_feedback_before_its_submission_waits_then_counts(given):
     head = given.mart("headline", "2020-02-03")
     assert records(head, "n_requests", "n_reviews", "n_reviews_waiting") == [(1, 1, 0)]
     assert given.mart("submissions", "2020-02-03")["score"].tolist() == [4.0]
+
+
+def test_history_tables_take_new_mart_columns(given):
+    given.file("a", "submissions", "2020-02-01", "a.csv", [submission("S1")])
+    given.mart("headline", "2020-02-01")
+    from warehouse import db
+
+    with db.connect(given.path) as con:
+        con.execute("ALTER TABLE hist.headline DROP COLUMN n_shortlisted")  # as an older release built it
+    assert records(given.mart("headline", "2020-02-02"), "n_requests", "n_shortlisted") == [(1, 0)]
