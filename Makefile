@@ -8,7 +8,7 @@ export UV_COMPILE_BYTECODE := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 
-.PHONY: demo test lint venv clean lock
+.PHONY: demo test lint venv clean lock serve
 
 demo: $(STAMP)
 	$(BIN)/kcity demo
@@ -35,3 +35,7 @@ lock: $(STAMP)
 
 clean:
 	rm -rf $(VENV) data .pytest_cache
+
+# The Prefect server, work pool, deployments and a worker on 127.0.0.1 (Ctrl-C stops them).
+serve: $(STAMP)
+	bash scripts/serve.sh

@@ -8,10 +8,13 @@ from __future__ import annotations
 import datetime as dt
 
 from prefect import flow, get_run_logger
+from prefect.states import State
+from pydantic import Field
 
 from flows.dates import scheduled_date_in_seoul
 from flows.ingest import ingest
 from flows.params import Scoring
+from flows.run import current_run, final_state
 from kcity.settings import get_settings
 from tasks.inbox import scan_inbox
 from tasks.load import (
@@ -22,25 +25,43 @@ from tasks.load import (
     publish,
 )
 from tasks.plan import nightly_snapshot_dates, plan_nightly
-from tasks.summary import RunSummary, summarize
+from tasks.runlog import create_run_artifacts, record_run_days
+from tasks.summary import summarize
 from warehouse.lock import writer_lock
 
 
 @flow(name="kcity-nightly", log_prints=False)
-def nightly(as_of: dt.date | None = None, scoring: Scoring | None = None) -> RunSummary:
-    """Load every not-yet-loaded delivery up to `as_of` (default: the scheduled date in
-    Seoul), build the snapshot of that date (and of any missed nights), and publish."""
+def nightly(
+    as_of: dt.date | None = Field(
+        None,
+        description="Build the summary as of this date. Empty: the run's scheduled date in Asia/Seoul.",
+        json_schema_extra={"title": "As-of date"},
+    ),
+    scoring: Scoring | None = Field(
+        None, description="Criterion weights and shortlist size.", json_schema_extra={"title": "Scoring"}
+    ),
+) -> State:
+    """Load every not-yet-loaded delivery up to `as_of`, build the snapshot of that date
+    (and of any missed nights), and publish."""
     settings = get_settings()
     scoring = scoring or Scoring()
     as_of = as_of or scheduled_date_in_seoul()
     logger = get_run_logger()
     logger.info("Nightly as of %s; inbox %s", as_of, settings.inbox)
+    run, days, results = current_run(), [as_of], []
     with writer_lock(settings.lock_file, logger):
-        files = scan_inbox(settings.inbox, as_of)
-        loaded = prepare_warehouse(settings.internal_db, files)
-        results = ingest(settings, plan_nightly(files, loaded))
-        dates = nightly_snapshot_dates(built_snapshot_dates(settings.internal_db), as_of)
-        build_snapshots(settings.internal_db, dates, scoring.sql_params())
-        check_warehouse(settings.internal_db)
-        publish(settings.internal_db, settings.published_db)
-    return summarize(settings.published_db, results)
+        try:
+            files = scan_inbox(settings.inbox, as_of)
+            loaded = prepare_warehouse(settings.internal_db, files)
+            results = ingest(settings, plan_nightly(files, loaded))
+            days = nightly_snapshot_dates(built_snapshot_dates(settings.internal_db), as_of)
+            build_snapshots(settings.internal_db, days, scoring.sql_params())
+            check_warehouse(settings.internal_db)
+            record_run_days(settings.internal_db, days, run, results, "completed")
+            publish(settings.internal_db, settings.published_db)
+        except Exception as e:
+            record_run_days(settings.internal_db, days, run, results, "failed", str(e))
+            raise
+    summary = summarize(settings.published_db, results)
+    create_run_artifacts(summary, f"Nightly as of {as_of}")
+    return final_state(summary)

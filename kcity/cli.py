@@ -36,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     b = sub.add_parser("backfill", help="re-load deliveries dated S..E and rebuild those snapshots")
     b.add_argument("--start", type=_date, required=True)
     b.add_argument("--end", type=_date, required=True)
+    b.add_argument("--dry-run", action="store_true", help="report what would be re-loaded; change nothing")
     scoring_args(b)
     d = sub.add_parser("demo", help="write the bundled 2020 sample inbox and run nightly on it")
     d.add_argument("--date", type=_date, default=dt.date(2020, 4, 19), help="as-of date (default 2020-04-19)")
@@ -74,7 +75,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "nightly":
             summary = nightly(as_of=args.date, scoring=scoring)
         elif args.command == "backfill":
-            summary = backfill(start=args.start, end=args.end, scoring=scoring)
+            summary = backfill(start=args.start, end=args.end, dry_run=args.dry_run, scoring=scoring)
+            if args.dry_run:
+                return 0
         else:
             from kcity.sample import write_sample
 

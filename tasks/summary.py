@@ -23,6 +23,15 @@ class RunSummary:
     files_this_run: list[dict]
 
     @property
+    def issues_this_run(self) -> str | None:
+        """'2 rejected files, 4 quarantined rows' when this run met bad input, else None."""
+        rejected = sum(f["status"] == "rejected" for f in self.files_this_run)
+        quarantined = sum(f["rows_quarantined"] for f in self.files_this_run)
+        if not rejected and not quarantined:
+            return None
+        return f"{rejected} rejected file(s), {quarantined} quarantined row(s)"
+
+    @property
     def rejected_files(self) -> int:
         return int((self.load_report["status"] == "rejected").sum())
 

@@ -200,7 +200,7 @@ def publish(internal: Path, published: Path) -> dt.date | None:
                 "CREATE TABLE pub.marts.country_summary_history AS "
                 "SELECT * FROM hist.country_summary ORDER BY as_of, rank NULLS LAST, country_iso3"
             )
-            for name in ("load_report", "quarantine", "reviews_waiting"):
+            for name in ("load_report", "quarantine", "reviews_waiting", "run_ledger"):
                 text, used = select_sql(f"published/{name}", {"as_of": latest})
                 con.execute(f"CREATE TABLE pub.marts.{name} AS {text}", used)
             con.execute("CHECKPOINT pub")
@@ -218,6 +218,13 @@ def publish(internal: Path, published: Path) -> dt.date | None:
     finally:
         os.close(dir_fd)
     return latest
+
+
+def record_run_day(path: Path, row: dict) -> None:
+    """Insert or replace one (as_of, flow_run_id) row of ops.run_ledger."""
+    with connect(path) as con:
+        con.register("day_row", pd.DataFrame([row]))
+        con.execute("INSERT OR REPLACE INTO ops.run_ledger BY NAME SELECT * FROM day_row")
 
 
 def failed_checks(path: Path) -> dict[str, int]:

@@ -78,3 +78,20 @@ CREATE TABLE IF NOT EXISTS stg.feedback (
     cooperation INTEGER, prospects INTEGER, business INTEGER,
     comment VARCHAR, reviewed_at DATE NOT NULL
 );
+
+-- One row per (date, flow run): what each nightly or backfill did for that day.
+CREATE TABLE IF NOT EXISTS ops.run_ledger (
+    as_of DATE NOT NULL,
+    flow_run_id VARCHAR NOT NULL,
+    flow_name VARCHAR NOT NULL,
+    started_at TIMESTAMP NOT NULL,
+    finished_at TIMESTAMP,
+    status VARCHAR NOT NULL,            -- completed | failed | dry_run
+    files_loaded BIGINT NOT NULL,
+    files_rejected BIGINT NOT NULL,
+    rows_read BIGINT NOT NULL,
+    rows_loaded BIGINT NOT NULL,
+    rows_quarantined BIGINT NOT NULL,
+    message VARCHAR,
+    PRIMARY KEY (as_of, flow_run_id)
+);
