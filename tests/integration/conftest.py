@@ -27,3 +27,17 @@ def kcity_env(tmp_path, monkeypatch):
     from kcity.settings import get_settings
 
     return get_settings()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """`scripts/serve.sh` (server, pool, deployments, worker) on a free port, sample inbox."""
+    from kcity.sample import write_sample
+    from tests.integration.prefect_server import Served
+
+    data = tmp_path_factory.mktemp("served") / "data"
+    data.mkdir()
+    write_sample(data / "inbox")
+    stack = Served(data)
+    yield stack
+    stack.stop()

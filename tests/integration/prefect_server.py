@@ -1,0 +1,88 @@
+"""Start `scripts/serve.sh` (server, pool, deployments, worker) on a free port for a test."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Served:
+    """A running `make serve` stack on 127.0.0.1:port with its data under data_dir."""
+
+    def __init__(self, data_dir: Path):
+        self.port = free_port()
+        self.data_dir = data_dir
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "KCITY_"))}
+        env |= {"KCITY_DATA_DIR": str(data_dir), "KCITY_PREFECT_PORT": str(self.port)}
+        self.log = open(data_dir.parent / f"serve-{self.port}.log", "w+")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            ["bash", str(ROOT / "scripts" / "serve.sh")],
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 150
+        while "Prefect UI:" not in self.output():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"serve.sh did not come up:\n{self.output()}")
+            time.sleep(0.5)
+
+    def output(self) -> str:
+        self.log.flush()
+        return Path(self.log.name).read_text()
+
+    def api(self, path: str, body: dict | None = None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(
+            f"{self.base}/api{path}",
+            data=data,
+            headers={"Content-Type": "application/json"},
+            method="GET" if body is None else "POST",
+        )
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return json.load(resp)
+
+    def deployment(self, name: str) -> dict:
+        return next(d for d in self.api("/deployments/filter", {}) if d["name"] == name)
+
+    def run_from_ui_form(self, deployment: str, parameters: dict) -> dict:
+        """POST exactly what the UI's custom-run form posts."""
+        dep = self.deployment(deployment)
+        body = {"parameters": parameters, "state": {"type": "SCHEDULED"}}
+        return self.api(f"/deployments/{dep['id']}/create_flow_run", body)
+
+    def wait(self, run_id: str, timeout: float = 150) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            run = self.api(f"/flow_runs/{run_id}")
+            if run["state"]["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED"):
+                return run
+            time.sleep(1)
+        raise TimeoutError(f"flow run {run_id} not finished after {timeout} s")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        self.log.close()
