@@ -70,13 +70,17 @@ def backfill(
         plan = plan_backfill(files, loaded, ledger_in_range(settings.internal_db, start, end), start)
         if dry_run:
             lines = [f"* {i.rel_path}" + ("" if i.from_file else " (from the raw record)") for i in plan]
-            text = f"# Backfill {start}..{end} (dry run)\n\nWould re-load {len(plan)} file(s):\n\n" + (
-                "\n".join(lines) or "(none)"
-            ) + f"\n\nWould rebuild {len(days)} snapshot(s): {start} .. {end}."
+            text = (
+                f"# Backfill {start}..{end} (dry run)\n\nWould re-load {len(plan)} file(s):\n\n"
+                + ("\n".join(lines) or "(none)")
+                + f"\n\nWould rebuild {len(days)} snapshot(s): {start} .. {end}."
+            )
             create_markdown_artifact(markdown=text, key="kcity-run-summary", description="Backfill dry run")
             logger.info("Dry run: would re-load %d file(s) and rebuild %d snapshot(s)", len(plan), len(days))
             return Completed(message=f"dry run: {len(plan)} file(s), {len(days)} snapshot(s)")
-        progress = create_progress_artifact(progress=0.0, key=BACKFILL_PROGRESS_KEY, description="Days rebuilt")
+        progress = create_progress_artifact(
+            progress=0.0, key=BACKFILL_PROGRESS_KEY, description="Days rebuilt"
+        )
         try:
             results += ingest(settings, [i for i in plan if i.delivery_date < start])
             for n, day in enumerate(days, 1):

@@ -44,9 +44,25 @@ def get_settings() -> Settings:
     return Settings(data_dir=data_dir, inbox=inbox, published_db=db)
 
 
+def local_server_url() -> str | None:
+    """The API of a Prefect server `make serve` runs on this machine, if one answers."""
+    import urllib.request
+
+    url = f"http://127.0.0.1:{os.environ.get('KCITY_PREFECT_PORT', '4200')}/api"
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=0.5) as resp:
+            return url if resp.status == 200 else None
+    except OSError:
+        return None
+
+
 def configure_prefect_env(settings: Settings) -> None:
-    """Default Prefect to an offline, project-local setup unless the operator set otherwise."""
+    """Default Prefect to an offline, project-local setup unless the operator set otherwise:
+    the server `make serve` runs if it answers (runs then show in its UI), else Prefect's
+    temporary local server with its state under the data folder."""
     settings.prefect_home.mkdir(parents=True, exist_ok=True)
+    if "PREFECT_API_URL" not in os.environ and (url := local_server_url()):
+        os.environ["PREFECT_API_URL"] = url
     os.environ.setdefault("PREFECT_HOME", str(settings.prefect_home))
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")

@@ -72,7 +72,11 @@ def load_file(internal: Path, item: LoadItem, raw: RawFile, checked: Validated |
     raw_rows = raw.rows.reset_index()
     db.load_file(internal, ledger, raw_rows, staged, checked.quarantine)
     level = logger.warning if ledger["rows_quarantined"] else logger.info
-    rules = checked.quarantine.groupby("rule")["row_number"].nunique().to_dict() if len(checked.quarantine) else {}
+    rules = (
+        checked.quarantine.groupby("rule")["row_number"].nunique().to_dict()
+        if len(checked.quarantine)
+        else {}
+    )
     ledger["rules"] = {str(k): int(v) for k, v in rules.items()}
     level(
         "%s %s: %d read, %d loaded, %d quarantined%s",

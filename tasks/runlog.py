@@ -50,7 +50,12 @@ def day_row(day: dt.date, run: dict, results: list[dict], status: str, message: 
 
 @task(name="record-run-days")
 def record_run_days(
-    internal: Path, days: list[dt.date], run: dict, results: list[dict], status: str, message: str | None = None
+    internal: Path,
+    days: list[dt.date],
+    run: dict,
+    results: list[dict],
+    status: str,
+    message: str | None = None,
 ) -> None:
     """Write the run ledger rows of these days (one per day). Recording a failure never
     raises: the run's own error is the one the operator must see."""
@@ -88,7 +93,10 @@ def run_markdown(summary: RunSummary, title: str) -> str:
         "",
     ]
     if files:
-        lines += ["| delivered | file | status | read | loaded | quarantined |", "|---|---|---|---:|---:|---:|"]
+        lines += [
+            "| delivered | file | status | read | loaded | quarantined |",
+            "|---|---|---|---:|---:|---:|",
+        ]
         lines += [
             f"| {f['delivery_date']} | {f['rel_path']} | {f['status']} | {f['rows_read']} "
             f"| {f['rows_loaded']} | {f['rows_quarantined']} |"

@@ -1,5 +1,6 @@
 """The `kcity` console script as an operator runs it (own process, own temporary Prefect)."""
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -14,7 +15,7 @@ KCITY = Path(sys.executable).with_name("kcity")
 def run(args: list[str], data: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "KCITY_"))}
     env |= {"KCITY_DATA_DIR": str(data), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-            "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120", "COLUMNS": "160"}  # fmt: skip
+            "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120", "COLUMNS": "160", "KCITY_PREFECT_PORT": "1"}  # fmt: skip
     return subprocess.run([str(KCITY), *args], env=env, capture_output=True, text=True, timeout=600)
 
 
@@ -37,3 +38,45 @@ def test_reversed_or_future_backfill_is_refused_before_any_work(tmp_path):
     done = run(["backfill", "--start", "2020-04-10", "--end", "2999-01-01"], tmp_path / "data")
     assert done.returncode == 2 and "ends in the future" in done.stderr
     assert not (tmp_path / "data" / "internal").exists()
+
+
+def test_two_runs_at_the_same_moment_equal_two_runs_one_after_the_other(tmp_path):
+    import pandas as pd
+
+    from flows.backfill import backfill
+    from flows.nightly import nightly
+    from tests.integration.helpers import published_tables
+
+    together, apart = tmp_path / "together", tmp_path / "apart"
+    for data in (together, apart):
+        write_sample(data / "inbox")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "KCITY_"))}
+    env |= {"KCITY_DATA_DIR": str(together), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120", "KCITY_PREFECT_PORT": "1"}  # fmt: skip
+    procs = [
+        subprocess.Popen(
+            [str(KCITY), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        for args in (
+            ["nightly", "--date", "2020-04-19"],
+            ["backfill", "--start", "2020-04-10", "--end", "2020-04-19"],
+        )
+    ]
+    outputs = [p.communicate(timeout=600)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    assert "lock" not in "".join(outputs).lower().replace("writer lock acquired", "")  # no lock *errors*
+    assert any("waiting for it to finish" in o for o in outputs)  # the second one waited, and said so
+
+    os.environ["KCITY_DATA_DIR"] = str(apart)
+    try:
+        nightly(as_of=dt.date(2020, 4, 19))
+        backfill(start=dt.date(2020, 4, 10), end=dt.date(2020, 4, 19))
+    finally:
+        del os.environ["KCITY_DATA_DIR"]
+    a, b = published_tables(together / "kcity.duckdb"), published_tables(apart / "kcity.duckdb")
+    assert a.keys() == b.keys()
+    for name in a:
+        if name == "run_ledger":
+            continue
+        drop = [c for c in ("loaded_at",) if c in a[name].columns]
+        pd.testing.assert_frame_equal(a[name].drop(columns=drop), b[name].drop(columns=drop), obj=name)

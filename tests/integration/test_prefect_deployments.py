@@ -2,7 +2,6 @@
 prefect.yaml, a backfill created through the REST API exactly as the UI's run form does."""
 
 import datetime as dt
-
 import os
 from pathlib import Path
 
@@ -14,9 +13,9 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 def test_deployments_come_from_prefect_yaml_with_a_seoul_night_schedule(served):
     nightly = served.deployment("nightly")
-    assert [(s["schedule"]["cron"], s["schedule"]["timezone"], s["active"]) for s in nightly["schedules"]] == [
-        ("30 23 * * *", "Asia/Seoul", True)
-    ]
+    assert [
+        (s["schedule"]["cron"], s["schedule"]["timezone"], s["active"]) for s in nightly["schedules"]
+    ] == [("30 23 * * *", "Asia/Seoul", True)]
     props = served.deployment("backfill")["parameter_openapi_schema"]["properties"]
     assert (props["start"]["title"], props["start"]["format"]) == ("Start date", "date")
     assert (props["end"]["title"], props["end"]["format"]) == ("End date", "date")
@@ -32,7 +31,9 @@ def test_backfill_from_the_ui_form_runs_on_the_worker_and_fills_warehouse_and_le
     assert done["state"]["type"] == "COMPLETED", served.output()
     assert done["state"]["name"] == "Completed with issues"  # the sample has bad rows and a broken file
     db = served.data_dir / "kcity.duckdb"
-    assert query(db, "SELECT as_of, n_countries, n_requests FROM marts.headline") == [(dt.date(2020, 4, 19), 23, 80)]
+    assert query(db, "SELECT as_of, n_countries, n_requests FROM marts.headline") == [
+        (dt.date(2020, 4, 19), 23, 80)
+    ]
     dates = query(db, "SELECT DISTINCT as_of FROM marts.country_summary_history ORDER BY 1")
     assert [d for (d,) in dates] == [dt.date(2020, 4, d) for d in range(10, 20)]
     ledger = query(
@@ -43,7 +44,10 @@ def test_backfill_from_the_ui_form_runs_on_the_worker_and_fills_warehouse_and_le
     assert [r[0] for r in ledger] == [dt.date(2020, 4, d) for d in range(10, 20)]
     assert {r[1] for r in ledger} == {"completed"}
     assert sum(r[2] for r in ledger) == 11  # every readable file of the sample, loaded by this run
-    keys = {a["key"] for a in served.api("/artifacts/filter", {"artifacts": {"flow_run_id": {"any_": [run["id"]]}}})}
+    keys = {
+        a["key"]
+        for a in served.api("/artifacts/filter", {"artifacts": {"flow_run_id": {"any_": [run["id"]]}}})
+    }
     assert {"kcity-run-summary", "kcity-shortlist", "kcity-backfill-progress"} <= keys
 
 
@@ -77,3 +81,36 @@ def test_the_ui_shows_the_date_pickers_and_the_run_summary_in_a_real_browser(ser
                             ("ui-run-summary.png", art_url, "1300,1500")):  # fmt: skip
         png = browser.screenshot(url, out / name, size)
         assert png.stat().st_size > 20_000  # a rendered page, not a blank one
+
+
+def test_nightly_resolves_its_date_from_the_scheduled_time_in_seoul(served):
+    dep = served.deployment("nightly")
+    # 2020-04-19 14:30 UTC is 23:30 in Seoul: the scheduled night of 2020-04-19
+    body = {
+        "parameters": {},
+        "state": {"type": "SCHEDULED", "state_details": {"scheduled_time": "2020-04-19T14:30:00Z"}},
+    }
+    run = served.api(f"/deployments/{dep['id']}/create_flow_run", body)
+    assert served.wait(run["id"])["state"]["type"] == "COMPLETED", served.output()
+    ledger = query(
+        served.data_dir / "kcity.duckdb",
+        f"SELECT as_of FROM marts.run_ledger WHERE flow_run_id = '{run['id']}'",
+    )
+    assert ledger == [(dt.date(2020, 4, 19),)]
+
+
+def test_runs_started_together_on_the_worker_both_complete_one_after_the_other(served):
+    runs = [
+        served.run_from_ui_form("backfill", {"start": "2020-04-15", "end": "2020-04-19"}),
+        served.run_from_ui_form("nightly", {"as_of": "2020-04-19"}),
+    ]
+    finished = [served.wait(r["id"]) for r in runs]
+    assert [f["state"]["type"] for f in finished] == ["COMPLETED", "COMPLETED"], served.output()
+    spans = sorted(
+        query(
+            served.data_dir / "kcity.duckdb",
+            "SELECT min(started_at), max(finished_at) FROM marts.run_ledger WHERE flow_run_id IN "
+            f"('{runs[0]['id']}', '{runs[1]['id']}') GROUP BY flow_run_id",
+        )
+    )
+    assert len(spans) == 2

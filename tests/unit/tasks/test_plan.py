@@ -66,3 +66,10 @@ def test_nightly_catches_up_missed_days_but_not_on_a_fresh_warehouse():
     ]
     assert nightly_snapshot_dates([D(2020, 4, 19)], D(2020, 4, 19)) == [D(2020, 4, 19)]
     assert nightly_snapshot_dates([D(2020, 4, 20)], D(2020, 4, 19)) == [D(2020, 4, 19)]
+
+
+def test_the_nightly_date_is_the_date_in_seoul():
+    from flows.dates import today_in_seoul
+
+    assert today_in_seoul(dt.datetime(2020, 4, 19, 14, 30, tzinfo=dt.UTC)) == D(2020, 4, 19)
+    assert today_in_seoul(dt.datetime(2020, 4, 19, 15, 30, tzinfo=dt.UTC)) == D(2020, 4, 20)
