@@ -12,6 +12,13 @@ class Scoring(BaseModel):
     weight_prospects: float = Field(1.0, ge=0, description="Weight of project prospects")
     weight_business: float = Field(1.0, ge=0, description="Weight of Korean business collaboration")
     shortlist_size: int = Field(10, ge=1, le=100, description="Countries shortlisted (rank <= N)")
+    trim_reviews: bool = Field(
+        False,
+        description="With 5+ reviews of a request, drop the highest and lowest rating of each criterion",
+    )
+    normalize_ministries: bool = Field(
+        False, description="Score on per-ministry z-scores (evens out lenient and harsh reviewers)"
+    )
 
     def sql_params(self) -> dict:
         """The named parameters the mart SQL takes."""
@@ -22,4 +29,6 @@ class Scoring(BaseModel):
             "w_prospects": self.weight_prospects,
             "w_business": self.weight_business,
             "shortlist_size": self.shortlist_size,
+            "trim_reviews": self.trim_reviews,
+            "normalize_ministries": self.normalize_ministries,
         }

@@ -2,7 +2,7 @@
 
 Once intake has closed: 23 countries and 80 requests — urban development 31 requests from
 17 countries, smart solutions 46 from 19, other 3. Deliveries over 2020-02-01..03-20 in
-every input format, ministry feedback in April from four ministries, and the mistakes real
+every input format, ministry feedback in April from five ministries and agencies, and the mistakes real
 inboxes have: bad rows, an unreadable file, a re-sent file, an edit, a withdrawal, a
 misplaced file and feedback that arrives before its submission.
 """
@@ -80,7 +80,7 @@ FIELDS = [
     "category", "project_title", "description", "budget_usd", "contact_name", "contact_email", "status",
 ]  # fmt: skip
 INSTITUTION_TYPES = ["central_government", "local_government", "public_agency"]
-MINISTRIES = ["MOFA", "MOEF", "KOTRA", "KOICA"]
+MINISTRIES = ["MOFA", "MOEF", "KOTRA", "KOICA", "KIND"]
 
 
 def requests() -> list[dict]:
@@ -220,7 +220,7 @@ def reviews() -> list[dict]:
     rng = random.Random(419)
     reqs = requests()
     merit = {iso: round(rng.uniform(2.2, 4.6), 2) for iso in sorted({r["iso3"] for r in reqs})}
-    share = {"MOFA": 1.0, "MOEF": 0.6, "KOTRA": 0.55, "KOICA": 0.5}
+    share = {"MOFA": 1.0, "MOEF": 0.6, "KOTRA": 0.55, "KOICA": 0.5, "KIND": 0.45}
     out = []
     for r in reqs:
         for m in MINISTRIES:
@@ -267,6 +267,11 @@ def feedback_files() -> dict[str, bytes]:
                   "business": 3, "comment": "submission not received yet", "reviewed_at": "2020-04-13"})  # fmt: skip
     files["feedback/2020-04-14/KOICA_review.csv"] = b"\xef\xbb\xbf" + _csv(
         koica, ["submission_id", "ministry", *eng[1:]], "utf-8"
+    )
+
+    kind = [{**r, "comment": "", "reviewed_at": "2020-04-16"} for r in revs if r["ministry"] == "KIND"]
+    files["feedback/2020-04-17/KIND_infrastructure_review.csv"] = _csv(
+        kind, ["submission_id", "ministry", *eng[1:]], "utf-8"
     )
 
     update = [{**r, "prospects": min(5, (r["prospects"] or 3) + 1), "comment": "revised after embassy call",

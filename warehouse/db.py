@@ -22,9 +22,21 @@ import pandas as pd
 from schemas.reference import DATA as REFERENCE_DATA
 
 SQL = Path(__file__).resolve().parent / "sql"
-MARTS = ["headline", "track_summary", "category_summary", "country_summary", "submissions", "office_routing"]
+MARTS = [
+    "headline",
+    "track_summary",
+    "category_summary",
+    "country_summary",
+    "submissions",
+    "office_routing",
+    "score_breakdown",
+    "ranking_variants",
+    "rank_stability",
+]
+# Marts built once per ministry that reviewed as of the date ($exclude_ministry).
+PER_MINISTRY_MARTS = {"rank_stability"}
 # Layered macros, in dependency order.
-MACROS = ["stg_requests", "stg_reviews", "int_request_scores", "int_country_scores"]
+MACROS = ["stg_requests", "stg_reviews", "int_ratings", "int_request_scores", "int_country_scores"]
 RAW_TABLES = {"submissions": "raw.submission_rows", "feedback": "raw.feedback_rows"}
 STG_TABLES = {"submissions": "stg.submissions", "feedback": "stg.feedback"}
 # Published file format: readable by DuckDB 1.x releases that BI tools embed.
@@ -161,11 +173,21 @@ def build_snapshots(path: Path, dates: list[dt.date], params: dict) -> None:
         con.execute("BEGIN TRANSACTION")
         for as_of in dates:
             values = {"as_of": as_of, **params}
+            ministries = [
+                r[0]
+                for r in con.execute(
+                    "SELECT DISTINCT ministry_key FROM reviews_as_of(?) ORDER BY 1", [as_of]
+                ).fetchall()
+            ]
             for mart in MARTS:
-                text, used = select_sql(f"marts/{mart}", values)
+                text, used = select_sql(f"marts/{mart}", {**values, "exclude_ministry": None})
                 _ensure_history_table(con, mart, text, used)
                 con.execute(f"DELETE FROM hist.{mart} WHERE as_of = ?", [as_of])
-                con.execute(f"INSERT INTO hist.{mart} BY NAME {text}", used)
+                for ministry in ministries if mart in PER_MINISTRY_MARTS else [None]:
+                    con.execute(
+                        f"INSERT INTO hist.{mart} BY NAME {text}",
+                        {**used, "exclude_ministry": ministry} if ministry else used,
+                    )
             con.execute(
                 "INSERT OR REPLACE INTO ops.snapshots VALUES (?, now()::TIMESTAMP, ?)",
                 [as_of, json.dumps(params, sort_keys=True)],
@@ -176,6 +198,29 @@ def build_snapshots(path: Path, dates: list[dt.date], params: dict) -> None:
 def build_snapshot(path: Path, as_of: dt.date, params: dict) -> None:
     """Rebuild every mart for one as_of."""
     build_snapshots(path, [as_of], params)
+
+
+def _comment_marts(con: duckdb.DuckDBPyConnection) -> None:
+    """COMMENT ON every published table and column, from warehouse/catalog.csv (for BI catalogs)."""
+    catalog = pd.read_csv(Path(__file__).with_name("catalog.csv"), dtype=str, keep_default_na=False)
+    tables = {r.table: r.description for r in catalog.itertuples() if r.table != "*" and not r.column}
+    columns = {r.column: r.description for r in catalog.itertuples() if r.table == "*"}
+    specific = {
+        (r.table, r.column): r.description for r in catalog.itertuples() if r.table != "*" and r.column
+    }
+    published = con.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = 'pub' AND schema_name = 'marts'"
+    ).fetchall()
+    for table in sorted({t for t, _ in published}):
+        con.execute(f"COMMENT ON TABLE pub.marts.{table} IS {_literal(tables.get(table, ''))}")
+    for table, column in published:
+        text = specific.get((table, column), columns.get(column, ""))
+        con.execute(f'COMMENT ON COLUMN pub.marts.{table}."{column}" IS {_literal(text)}')
+
+
+def _literal(text: str) -> str:
+    """A SQL string literal (COMMENT ON takes no parameters); text comes from our catalog."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def publish(internal: Path, published: Path) -> dt.date | None:
@@ -203,6 +248,7 @@ def publish(internal: Path, published: Path) -> dt.date | None:
             for name in ("load_report", "quarantine", "reviews_waiting", "run_ledger"):
                 text, used = select_sql(f"published/{name}", {"as_of": latest})
                 con.execute(f"CREATE TABLE pub.marts.{name} AS {text}", used)
+            _comment_marts(con)
             con.execute("CHECKPOINT pub")
         finally:
             con.execute("DETACH pub")

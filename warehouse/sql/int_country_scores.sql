@@ -1,8 +1,10 @@
 -- Per country: request counts by track, its reviews, and the means over its requests that
--- have a score (from the rounded request figures), rounded to 4 places. Countries with a
+-- have a score (from the rounded request figures, summed exactly as decimals), rounded to 4 places. Countries with a
 -- score are ranked by score desc, then n_reviews desc, then country_iso3 asc; the first
 -- `shortlist_size` are shortlisted.
-CREATE OR REPLACE MACRO country_scores(d, w_cooperation, w_prospects, w_business, shortlist_size) AS TABLE
+CREATE OR REPLACE MACRO country_scores(
+    d, w_cooperation, w_prospects, w_business, shortlist_size, trim_reviews, normalize_ministries, exclude_ministry
+) AS TABLE
 WITH per_country AS (
     SELECT
         country_iso3,
@@ -11,11 +13,11 @@ WITH per_country AS (
         count(*) FILTER (WHERE track = 'smart_solution') AS n_smart_solution,
         count(*) FILTER (WHERE track = 'other') AS n_other,
         sum(n_reviews)::BIGINT AS n_reviews,
-        round(avg(avg_cooperation) FILTER (WHERE score IS NOT NULL), 4) AS avg_cooperation,
-        round(avg(avg_prospects) FILTER (WHERE score IS NOT NULL), 4) AS avg_prospects,
-        round(avg(avg_business) FILTER (WHERE score IS NOT NULL), 4) AS avg_business,
-        round(avg(score), 4) AS score
-    FROM request_scores(d, w_cooperation, w_prospects, w_business)
+        round(avg(avg_cooperation::DECIMAL(18, 4)) FILTER (WHERE score IS NOT NULL), 4) AS avg_cooperation,
+        round(avg(avg_prospects::DECIMAL(18, 4)) FILTER (WHERE score IS NOT NULL), 4) AS avg_prospects,
+        round(avg(avg_business::DECIMAL(18, 4)) FILTER (WHERE score IS NOT NULL), 4) AS avg_business,
+        round(avg(score::DECIMAL(18, 4)), 4) AS score  -- exact decimal sums: order-independent
+    FROM request_scores(d, w_cooperation, w_prospects, w_business, trim_reviews, normalize_ministries, exclude_ministry)
     GROUP BY country_iso3
 ),
 ranked AS (

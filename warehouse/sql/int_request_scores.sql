@@ -1,15 +1,21 @@
--- Per counted request: its reviews' mean per criterion (not-rated left out) and the
--- weighted mean of the criteria that are present, each rounded to 4 places. The score is
--- computed from the rounded averages, so it can be recomputed from the published table.
-CREATE OR REPLACE MACRO request_scores(d, w_cooperation, w_prospects, w_business) AS TABLE
-WITH per_request AS (
+-- Per counted request: its reviews' mean per criterion (not-rated left out, trimmed values
+-- left out) and the weighted mean of the criteria that are present, each rounded to 4
+-- places. The score is computed from the rounded averages, so it can be recomputed from
+-- the published table.
+CREATE OR REPLACE MACRO request_scores(
+    d, w_cooperation, w_prospects, w_business, trim_reviews, normalize_ministries, exclude_ministry
+) AS TABLE
+WITH ratings AS (
+    FROM ratings_as_of(d, trim_reviews, normalize_ministries, exclude_ministry)
+),
+per_request AS (
     SELECT
         submission_id,
-        count(*) AS n_reviews,
-        round(avg(cooperation), 4) AS avg_cooperation,
-        round(avg(prospects), 4) AS avg_prospects,
-        round(avg(business), 4) AS avg_business
-    FROM reviews_as_of(d)
+        count(DISTINCT ministry_key) AS n_reviews,
+        round(avg(value) FILTER (WHERE criterion = 'cooperation' AND NOT trimmed), 4) AS avg_cooperation,
+        round(avg(value) FILTER (WHERE criterion = 'prospects' AND NOT trimmed), 4) AS avg_prospects,
+        round(avg(value) FILTER (WHERE criterion = 'business' AND NOT trimmed), 4) AS avg_business
+    FROM ratings
     GROUP BY submission_id
 )
 SELECT

@@ -7,7 +7,14 @@ import pytest
 
 from warehouse import db
 
-DEFAULTS = {"w_cooperation": 1.0, "w_prospects": 1.0, "w_business": 1.0, "shortlist_size": 10}
+DEFAULTS = {
+    "w_cooperation": 1.0,
+    "w_prospects": 1.0,
+    "w_business": 1.0,
+    "shortlist_size": 10,
+    "trim_reviews": False,
+    "normalize_ministries": False,
+}
 
 
 def submission(sid: str, iso3: str = "IDN", track: str = "urban_development", category: str = "new_city",

@@ -136,3 +136,86 @@ def test_history_tables_take_new_mart_columns(given):
     with db.connect(given.path) as con:
         con.execute("ALTER TABLE hist.headline DROP COLUMN n_shortlisted")  # as an older release built it
     assert records(given.mart("headline", "2020-02-02"), "n_requests", "n_shortlisted") == [(1, 0)]
+
+
+def five_reviews(sid: str) -> list[dict]:
+    return [review(sid, m, c, 3, None) for m, c in (("A", 1), ("B", 4), ("C", 4), ("D", 5), ("E", 4))]
+
+
+def test_trimmed_mean_drops_highest_and_lowest_with_five_or_more_reviews(given):
+    given.file("s", "submissions", "2020-02-01", "s.csv", [submission("S1"), submission("S2", "PER")])
+    given.file("f", "feedback", "2020-04-01", "A_x.csv", five_reviews("S1") + five_reviews("S2")[:4])
+    plain = given.mart("submissions", "2020-04-01", order="submission_id")
+    trimmed = given.mart("submissions", "2020-04-01", order="submission_id", trim_reviews=True)
+    assert plain["avg_cooperation"].tolist() == [3.6, 3.5]  # (1+4+4+5+4)/5 ; (1+4+4+5)/4
+    assert trimmed["avg_cooperation"].tolist() == [4.0, 3.5]  # drops 1 and 5 ; fewer than 5: kept
+    assert trimmed["avg_prospects"].tolist() == [3.0, 3.0]
+
+
+def test_ministry_normalisation_evens_out_a_harsh_reviewer(given):
+    given.file("s", "submissions", "2020-02-01", "s.csv", [submission("S1"), submission("S2", "PER")])
+    # ministry H rates everything 2 points lower than L; normalised, the two requests tie
+    given.file("f", "feedback", "2020-04-01", "H_x.csv", [
+        review("S1", "L", 5, None, None), review("S1", "H", 2, None, None),
+        review("S2", "L", 3, None, None), review("S2", "H", 1, None, None),
+        review("S2", "L2", 4, None, None), review("S1", "H2", 4, None, None),
+    ])  # fmt: skip
+    raw = given.mart("submissions", "2020-04-01", order="submission_id")
+    norm = given.mart("submissions", "2020-04-01", order="submission_id", normalize_ministries=True)
+    assert raw["score"].tolist() == [3.6667, 2.6667]
+    assert norm["score"].iloc[0] > norm["score"].iloc[1]  # S1 still ahead: L and H both rank it first
+    overall = (5 + 2 + 3 + 1 + 4 + 4) / 6
+    assert abs(norm["score"].mean() - overall) < 0.3  # stays on the 1-5 scale, near the overall mean
+
+
+def test_score_breakdown_reproduces_every_score(given):
+    given.file(
+        "s",
+        "submissions",
+        "2020-02-01",
+        "s.csv",
+        [submission("S1"), submission("S2", "PER"), submission("S3")],
+    )
+    given.file("f", "feedback", "2020-04-01", "M_x.csv", [
+        review("S1", "M", 4, 5, None), review("S1", "N", 2, None, 3),
+        review("S2", "M", 3, 3, 3), review("S3", "N", 5, 4, 1),
+    ])  # fmt: skip
+    parts = given.mart("score_breakdown", "2020-04-01", w_business=2.0)
+    countries = given.mart("country_summary", "2020-04-01", w_business=2.0).set_index("country_iso3")
+    used = parts[~parts["trimmed"]]
+    crit = used.groupby(["country_iso3", "submission_id", "criterion"]).agg(
+        v=("value_used", "mean"), w=("weight", "first")
+    )
+    crit["v"] = crit["v"].round(4)
+    req = crit.groupby(["country_iso3", "submission_id"]).apply(
+        lambda g: round((g.v * g.w).sum() / g.w.sum(), 4)
+    )
+    country = req.groupby("country_iso3").mean().round(4)
+    assert country.to_dict() == countries["score"].dropna().to_dict()
+
+
+def test_ranking_variants_and_rank_stability(given):
+    given.file(
+        "s",
+        "submissions",
+        "2020-02-01",
+        "s.csv",
+        [submission("S1"), submission("S2", "PER"), submission("S3", "LAO")],
+    )
+    given.file("f", "feedback", "2020-04-01", "M_x.csv", [
+        review("S1", "M", 5, 5, 5), review("S2", "M", 4, 4, 4), review("S2", "N", 4, 4, 4),
+        review("S3", "N", 5, 5, 5),
+    ])  # fmt: skip
+    variants = given.mart("ranking_variants", "2020-04-01", shortlist_size=2)
+    assert sorted(set(variants["method"])) == ["contract_default", "ministry_normalized", "trimmed_mean"]
+    assert variants.groupby("method").size().tolist() == [3, 3, 3]
+    assert variants.loc[variants["used_for_summary"], "method"].unique().tolist() == ["contract_default"]
+    stab = given.mart(
+        "rank_stability", "2020-04-01", order="ministry_left_out, country_iso3", shortlist_size=2
+    )
+    # IDN and LAO tie on 5.0 (one review each; IDN first on iso3) and are shortlisted; without
+    # M, IDN has no score and PER falls to... PER keeps N's 4.0: LAO 1st, PER 2nd
+    assert records(stab, "ministry_left_out", "country_iso3", "rank", "rank_without", "still_shortlisted") == [
+        ("M", "IDN", 1, None, False), ("M", "LAO", 2, 1, True),
+        ("N", "IDN", 1, 1, True), ("N", "LAO", 2, None, False),
+    ]  # fmt: skip

@@ -14,5 +14,5 @@ SELECT
     s.score,
     s.rank,
     s.shortlisted
-FROM country_scores($as_of::DATE, $w_cooperation, $w_prospects, $w_business, $shortlist_size) AS s
+FROM country_scores($as_of::DATE, $w_cooperation, $w_prospects, $w_business, $shortlist_size, $trim_reviews, $normalize_ministries, NULL) AS s
 LEFT JOIN ref.countries AS n ON n.iso3 = s.country_iso3;

@@ -5,5 +5,5 @@ SELECT
     count(*) AS n_requests,
     (SELECT count(*) FROM reviews_as_of($as_of::DATE)) AS n_reviews,
     (SELECT count(*) FROM waiting_reviews_as_of($as_of::DATE)) AS n_reviews_waiting,
-    (SELECT count(*) FROM country_scores($as_of::DATE, $w_cooperation, $w_prospects, $w_business, $shortlist_size) WHERE shortlisted) AS n_shortlisted
+    (SELECT count(*) FROM country_scores($as_of::DATE, $w_cooperation, $w_prospects, $w_business, $shortlist_size, $trim_reviews, $normalize_ministries, NULL) WHERE shortlisted) AS n_shortlisted
 FROM requests_as_of($as_of::DATE) AS q;

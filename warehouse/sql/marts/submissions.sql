@@ -18,5 +18,5 @@ SELECT
     r.avg_prospects,
     r.avg_business,
     r.score
-FROM request_scores($as_of::DATE, $w_cooperation, $w_prospects, $w_business) AS r
+FROM request_scores($as_of::DATE, $w_cooperation, $w_prospects, $w_business, $trim_reviews, $normalize_ministries, NULL) AS r
 LEFT JOIN ref.countries AS n ON n.iso3 = r.country_iso3;

@@ -1,0 +1,19 @@
+-- marts.rank_stability: for each shortlisted country, its rank with one ministry's reviews
+-- left out ($exclude_ministry; built once per ministry that reviewed as of the date).
+WITH base AS (
+    SELECT country_iso3, rank
+    FROM country_scores($as_of::DATE, $w_cooperation, $w_prospects, $w_business, $shortlist_size, $trim_reviews, $normalize_ministries, NULL)
+    WHERE shortlisted
+),
+without AS (
+    FROM country_scores($as_of::DATE, $w_cooperation, $w_prospects, $w_business, $shortlist_size, $trim_reviews, $normalize_ministries, $exclude_ministry)
+)
+SELECT
+    $as_of::DATE AS as_of,
+    b.country_iso3,
+    (SELECT min(ministry) FROM reviews_as_of($as_of::DATE) WHERE ministry_key = $exclude_ministry) AS ministry_left_out,
+    b.rank,
+    w.rank AS rank_without,
+    coalesce(w.shortlisted, false) AS still_shortlisted
+FROM base AS b
+LEFT JOIN without AS w USING (country_iso3);
