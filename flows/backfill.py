@@ -29,6 +29,7 @@ from tasks.load import (
     publish,
 )
 from tasks.plan import date_range, plan_backfill
+from tasks.report import write_report_task
 from tasks.runlog import BACKFILL_PROGRESS_KEY, create_run_artifacts, record_run_days
 from tasks.summary import summarize
 from warehouse.lock import writer_lock
@@ -100,5 +101,6 @@ def backfill(
             record_run_days(settings.internal_db, failed, run, [], "failed", str(e))
             raise
     summary = summarize(settings.published_db, results)
-    create_run_artifacts(summary, f"Backfill {start}..{end}")
+    summary.report = write_report_task(settings.published_db, settings.reports_dir)
+    create_run_artifacts(summary, f"Backfill {start}..{end}", summary.report)
     return final_state(summary)

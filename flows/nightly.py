@@ -25,6 +25,7 @@ from tasks.load import (
     publish,
 )
 from tasks.plan import nightly_snapshot_dates, plan_nightly
+from tasks.report import write_report_task
 from tasks.runlog import create_run_artifacts, record_run_days
 from tasks.summary import summarize
 from warehouse.lock import writer_lock
@@ -63,5 +64,6 @@ def nightly(
             record_run_days(settings.internal_db, days, run, results, "failed", str(e))
             raise
     summary = summarize(settings.published_db, results)
-    create_run_artifacts(summary, f"Nightly as of {as_of}")
+    summary.report = write_report_task(settings.published_db, settings.reports_dir)
+    create_run_artifacts(summary, f"Nightly as of {as_of}", summary.report)
     return final_state(summary)

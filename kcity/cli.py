@@ -38,6 +38,11 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--end", type=_date, required=True)
     b.add_argument("--dry-run", action="store_true", help="report what would be re-loaded; change nothing")
     scoring_args(b)
+    x = sub.add_parser(
+        "export", help="write the marts of one snapshot as XLSX or CSV under $KCITY_DATA_DIR/exports"
+    )
+    x.add_argument("--as-of", type=_date, required=True, help="snapshot date (must have been built)")
+    x.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
     d = sub.add_parser("demo", help="write the bundled 2020 sample inbox and run nightly on it")
     d.add_argument("--date", type=_date, default=dt.date(2020, 4, 19), help="as-of date (default 2020-04-19)")
     return p
@@ -56,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as e:
             parser.error(str(e))
     settings = get_settings()
+    if args.command == "export":
+        return export(settings, args.as_of, args.format)
     configure_prefect_env(settings)
 
     from flows.backfill import backfill
@@ -88,6 +95,36 @@ def main(argv: list[str] | None = None) -> int:
         print(f"kcity {args.command} failed: {e}", file=sys.stderr)
         return 1
     print_summary(summary, settings.published_db)
+    return 0
+
+
+def export(settings, as_of: dt.date, fmt: str) -> int:
+    """`kcity export`: read one snapshot under the writer lock, write it, print the paths."""
+    import logging
+
+    from tasks.export import write_csvs, write_xlsx
+    from warehouse.db import snapshot_tables
+    from warehouse.lock import writer_lock
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if not settings.internal_db.exists():
+        print(f"No warehouse at {settings.internal_db}: run `kcity nightly` first.", file=sys.stderr)
+        return 1
+    with writer_lock(settings.lock_file, logging.getLogger("kcity.export")):
+        tables = snapshot_tables(settings.internal_db, as_of)
+    if tables is None:
+        print(
+            f"No snapshot as of {as_of}. Build it with `kcity backfill --start {as_of} --end {as_of}`.",
+            file=sys.stderr,
+        )
+        return 1
+    folder = settings.data_dir / "exports"
+    if fmt == "xlsx":
+        paths = [write_xlsx(tables, folder / f"kcity-{as_of}.xlsx")]
+    else:
+        paths = write_csvs(tables, folder / f"kcity-{as_of}-csv")
+    for path in paths:
+        print(path)
     return 0
 
 

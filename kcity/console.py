@@ -57,3 +57,5 @@ def print_summary(summary: RunSummary, published: Path) -> None:
             f"{quarantined} quarantined row(s): see marts.load_report and marts.quarantine."
         )
     console.print(f"Published: {published}")
+    if summary.report is not None:
+        console.print(f"Committee report: {summary.report}")

@@ -194,6 +194,7 @@ def submission_files() -> dict[str, bytes]:
     )
 
     fifth = [_row(r) for r in reqs[65:72]]
+    fifth[2]["project_title"] = "- " + fifth[2]["project_title"]  # a leading dash, as bullet lists leave
     edit = _row(by_id["KCN-2020-012"])
     edit["project_title"] += " (revised)"
     edit["budget_usd"] = 2_000_000

@@ -31,6 +31,11 @@ class Settings:
         return self.data_dir / "internal" / "writer.lock"
 
     @property
+    def reports_dir(self) -> Path:
+        """Committee reports, one HTML file per as_of."""
+        return self.data_dir / "reports"
+
+    @property
     def prefect_home(self) -> Path:
         """Prefect's own state (the temporary server's SQLite and logs)."""
         return self.data_dir / "prefect"

@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 from prefect import get_run_logger, task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
 from tasks.summary import RunSummary
 from warehouse import db
@@ -68,7 +68,10 @@ def record_run_days(
         get_run_logger().exception("Could not record the failed run in ops.run_ledger")
 
 
-def run_markdown(summary: RunSummary, title: str) -> str:
+REPORT_KEY = "kcity-report"
+
+
+def run_markdown(summary: RunSummary, title: str, report: Path | None = None) -> str:
     """The run summary an operator reads in the Prefect UI."""
     files = summary.files_this_run
     rules: Counter[str] = Counter()
@@ -112,14 +115,25 @@ def run_markdown(summary: RunSummary, title: str) -> str:
         lines += ["## Rejected files", ""] + [f"* **{f['rel_path']}**: {f['error']}" for f in rejected] + [""]
     if not files:
         lines += ["Nothing new in the inbox.", ""]
+    if report is not None:
+        lines += [f"Committee report: `{report}`", ""]
     lines += ["Details: `marts.load_report`, `marts.quarantine`, `marts.run_ledger` in the published file."]
     return "\n".join(lines)
 
 
 @task(name="create-run-artifacts")
-def create_run_artifacts(summary: RunSummary, title: str) -> None:
-    """Keyed artifacts: the markdown run summary and the shortlist table."""
-    create_markdown_artifact(markdown=run_markdown(summary, title), key=RUN_SUMMARY_KEY, description=title)
+def create_run_artifacts(summary: RunSummary, title: str, report: Path | None = None) -> None:
+    """Keyed artifacts: the markdown run summary, the shortlist table, the report's link."""
+    create_markdown_artifact(
+        markdown=run_markdown(summary, title, report), key=RUN_SUMMARY_KEY, description=title
+    )
+    if report is not None:
+        create_link_artifact(
+            link=report.as_uri(),
+            link_text=report.name,
+            key=REPORT_KEY,
+            description=f"Committee report {summary.as_of}",
+        )
     shortlist = summary.shortlist.astype(object).where(summary.shortlist.notna(), None)
     create_table_artifact(
         table=shortlist.to_dict(orient="records"),

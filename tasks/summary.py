@@ -21,6 +21,7 @@ class RunSummary:
     shortlist: pd.DataFrame
     load_report: pd.DataFrame
     files_this_run: list[dict]
+    report: Path | None = None
 
     @property
     def issues_this_run(self) -> str | None:

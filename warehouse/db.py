@@ -266,6 +266,21 @@ def publish(internal: Path, published: Path) -> dt.date | None:
     return latest
 
 
+def snapshot_tables(path: Path, as_of: dt.date) -> dict[str, pd.DataFrame] | None:
+    """Every mart of one built snapshot, plus the load report and quarantine locations."""
+    with connect(path) as con:
+        if not con.execute("SELECT count(*) FROM ops.snapshots WHERE as_of = ?", [as_of]).fetchall()[0][0]:
+            return None
+        tables = {
+            mart: con.execute(f"SELECT * FROM hist.{mart} WHERE as_of = ? ORDER BY ALL", [as_of]).df()
+            for mart in MARTS
+        }
+        for name in ("load_report", "quarantine"):
+            text, used = select_sql(f"published/{name}", {"as_of": as_of})
+            tables[name] = con.execute(text, used).df()
+        return tables
+
+
 def record_run_day(path: Path, row: dict) -> None:
     """Insert or replace one (as_of, flow_run_id) row of ops.run_ledger."""
     with connect(path) as con:

@@ -1,0 +1,362 @@
+"""The committee report: one self-contained HTML file per as_of, read from the published file.
+
+Everything is inline (CSS, SVG charts; no scripts, fonts or images from anywhere), so it
+opens offline and prints on A4. Its figures are checked against each other before writing:
+a report whose numbers disagree is never produced.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from pathlib import Path
+
+import pandas as pd
+from prefect import task
+
+from warehouse import db
+
+TRACK_COLORS = {"urban_development": "#1f5fa8", "smart_solution": "#2e9e6a", "other": "#b0b7c3"}
+CRITERIA = {"avg_cooperation": ("cooperation", "#1f5fa8"), "avg_prospects": ("prospects", "#e08a1e"),
+            "avg_business": ("business", "#2e9e6a")}  # fmt: skip
+OFFICE_LABELS = {
+    "urban_policy": "Urban policy",
+    "railway": "Railway",
+    "road": "Road",
+    "airport": "Airport",
+    "pan_government": "Pan-government",
+}
+
+
+class ReportMismatch(RuntimeError):
+    """The published figures disagree with each other: no report is written."""
+
+
+def _e(value: object) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.4f}".rstrip("0").rstrip(".") if value != int(value) else f"{value:.1f}"
+    return html.escape(str(value))
+
+
+def _table(frame: pd.DataFrame, headers: dict[str, str], numeric: set[str] = frozenset()) -> str:
+    head = "".join(
+        f'<th class="{"num" if c in numeric else ""}">{html.escape(h)}</th>' for c, h in headers.items()
+    )
+    rows = []
+    for _, r in frame.iterrows():
+        cells = "".join(f'<td class="{"num" if c in numeric else ""}">{_e(r[c])}</td>' for c in headers)
+        rows.append(f"<tr>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _legend(items: list[tuple[str, str]], x: float, y: float) -> str:
+    out, cx = [], x
+    for label, color in items:
+        out.append(f'<rect x="{cx}" y="{y - 9}" width="10" height="10" fill="{color}"/>')
+        out.append(f'<text x="{cx + 14}" y="{y}" class="small">{html.escape(label)}</text>')
+        cx += 24 + 7 * len(label)
+    return "".join(out)
+
+
+def chart_requests_by_country(countries: pd.DataFrame) -> str:
+    """Horizontal stacked bars: requests per country, split by track."""
+    data = countries.sort_values(["n_requests", "country_name"], ascending=[False, True])
+    row, left, width = 17, 150, 430
+    top = 28
+    height = top + row * len(data) + 30
+    most = max(int(data["n_requests"].max() or 1), 1)
+    scale = width / most
+    parts = [_legend([(t.replace("_", " "), c) for t, c in TRACK_COLORS.items()], left, 14)]
+    for i, r in enumerate(data.itertuples()):
+        y = top + i * row
+        parts.append(
+            f'<text x="{left - 6}" y="{y + 11}" text-anchor="end" class="small">{_e(r.country_name)}</text>'
+        )
+        x = left
+        for track, col in (("urban_development", r.n_urban_development), ("smart_solution", r.n_smart_solution),
+                           ("other", r.n_other)):  # fmt: skip
+            if col:
+                parts.append(f'<rect x="{x:.1f}" y="{y + 2}" width="{col * scale:.1f}" height="{row - 5}" '
+                             f'fill="{TRACK_COLORS[track]}"><title>{_e(r.country_name)}: {col} {track}</title></rect>')  # fmt: skip
+                x += col * scale
+        parts.append(f'<text x="{x + 4:.1f}" y="{y + 11}" class="small">{r.n_requests}</text>')
+    for t in range(0, most + 1, max(1, most // 6)):
+        gx = left + t * scale
+        parts.append(f'<line x1="{gx:.1f}" y1="{top - 4}" x2="{gx:.1f}" y2="{height - 24}" class="grid"/>')
+        parts.append(f'<text x="{gx:.1f}" y="{height - 10}" text-anchor="middle" class="small">{t}</text>')
+    return f'<svg viewBox="0 0 {left + width + 40} {height}" role="img" aria-label="Requests by country and track">{"".join(parts)}</svg>'
+
+
+def chart_scores(countries: pd.DataFrame, shortlist_size: int) -> str:
+    """Dot plot on the 1-5 scale: each country's three criteria and its score, in rank order,
+    with the shortlist line drawn under the last shortlisted country."""
+    data = countries[countries["rank"].notna()].sort_values("rank")
+    row, left, width, top = 18, 170, 400, 30
+    height = top + row * len(data) + 30
+
+    def x(v: float) -> float:
+        return left + (v - 1) / 4 * width
+
+    parts = [_legend([(n, c) for n, c in CRITERIA.values()] + [("score", "#111")], left, 14)]
+    for v in range(1, 6):
+        parts.append(f'<line x1="{x(v)}" y1="{top - 4}" x2="{x(v)}" y2="{height - 24}" class="grid"/>')
+        parts.append(f'<text x="{x(v)}" y="{height - 10}" text-anchor="middle" class="small">{v}</text>')
+    for i, r in enumerate(data.itertuples()):
+        y = top + i * row + 9
+        weight = "bold" if r.shortlisted else "normal"
+        parts.append(f'<text x="{left - 8}" y="{y + 4}" text-anchor="end" class="small" font-weight="{weight}">'
+                     f"{int(r.rank)}. {_e(r.country_name)}</text>")  # fmt: skip
+        for col, (name, color) in CRITERIA.items():
+            v = getattr(r, col)
+            if pd.notna(v):
+                parts.append(f'<circle cx="{x(v):.1f}" cy="{y}" r="3.6" fill="{color}" opacity="0.85">'
+                             f"<title>{_e(r.country_name)} {name}: {_e(v)}</title></circle>")  # fmt: skip
+        parts.append(f'<rect x="{x(r.score) - 4:.1f}" y="{y - 4}" width="8" height="8" fill="#111" '
+                     f'transform="rotate(45 {x(r.score):.1f} {y})"><title>{_e(r.country_name)} score: {_e(r.score)}</title></rect>')  # fmt: skip
+        if int(r.rank) == shortlist_size and i < len(data) - 1:
+            ly = top + (i + 1) * row
+            parts.append(f'<line x1="10" y1="{ly}" x2="{left + width}" y2="{ly}" class="cut"/>')
+            parts.append(f'<text x="{left + width}" y="{ly - 3}" text-anchor="end" class="small cut-label">'
+                         f"shortlist line (top {shortlist_size})</text>")  # fmt: skip
+    return f'<svg viewBox="0 0 {left + width + 30} {height}" role="img" aria-label="Score per country">{"".join(parts)}</svg>'
+
+
+def chart_offices(routing: pd.DataFrame) -> str:
+    """Horizontal bars: requests per office."""
+    per_office = routing.groupby("office")["n_requests"].sum().reindex(list(OFFICE_LABELS)).fillna(0)
+    row, left, width, top = 24, 130, 400, 6
+    height = top + row * len(per_office) + 6
+    most = max(per_office.max(), 1)
+    parts = []
+    for i, (office, n) in enumerate(per_office.items()):
+        y = top + i * row
+        parts.append(
+            f'<text x="{left - 8}" y="{y + 15}" text-anchor="end" class="small">{OFFICE_LABELS[office]}</text>'
+        )
+        parts.append(
+            f'<rect x="{left}" y="{y + 3}" width="{n / most * width:.1f}" height="{row - 8}" fill="#1f5fa8"/>'
+        )
+        parts.append(
+            f'<text x="{left + n / most * width + 5:.1f}" y="{y + 15}" class="small">{int(n)}</text>'
+        )
+    return f'<svg viewBox="0 0 {left + width + 40} {height}" role="img" aria-label="Requests per office">{"".join(parts)}</svg>'
+
+
+def check_figures(m: dict[str, pd.DataFrame]) -> list[str]:
+    """The published figures must agree with each other; returns what was checked."""
+    h = m["headline"].iloc[0]
+    checks = {
+        "tracks sum to the headline's requests": m["track_summary"]["n_requests"].sum() == h.n_requests,
+        "offices sum to the headline's requests": m["office_routing"]["n_requests"].sum() == h.n_requests,
+        "countries listed equal the headline's countries": len(m["country_summary"]) == h.n_countries,
+        "requests listed equal the headline's requests": len(m["submissions"]) == h.n_requests,
+        "shortlist size matches": int(m["country_summary"]["shortlisted"].sum()) == h.n_shortlisted,
+    }
+    failed = [name for name, ok in checks.items() if not ok]
+    if failed:
+        raise ReportMismatch(f"published figures disagree: {', '.join(failed)}")
+    return list(checks)
+
+
+CSS = """
+@page { size: A4; margin: 14mm 12mm; }
+* { box-sizing: border-box; }
+body { font-family: "Noto Sans", "NanumGothic", "Nanum Gothic", "Malgun Gothic", Arial, sans-serif;
+       color: #1b2330; margin: 0 auto; max-width: 190mm; font-size: 10.5pt; line-height: 1.4; }
+h1 { font-size: 20pt; margin: 0 0 2mm; } h2 { font-size: 14pt; margin: 7mm 0 2mm; border-bottom: 2px solid #1f5fa8; }
+h3 { font-size: 11.5pt; margin: 4mm 0 1mm; }
+.sub { color: #5a6473; margin: 0 0 4mm; }
+.kpis { display: flex; gap: 4mm; margin: 3mm 0; }
+.kpi { flex: 1; border: 1px solid #d5dbe4; border-radius: 2mm; padding: 2.5mm 3mm; background: #f5f8fc; }
+.kpi b { display: block; font-size: 19pt; color: #1f5fa8; } .kpi span { color: #5a6473; font-size: 9pt; }
+table { border-collapse: collapse; width: 100%; margin: 2mm 0 3mm; font-size: 9pt; }
+th, td { border-bottom: 1px solid #e1e6ee; padding: 1.2mm 1.6mm; text-align: left; vertical-align: top; }
+th { background: #eef2f8; font-weight: 600; } td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+thead { display: table-header-group; } tr, .chart, .kpis { break-inside: avoid; }
+svg { width: 100%; height: auto; font-family: inherit; }
+svg .small { font-size: 10px; fill: #1b2330; } svg .grid { stroke: #e1e6ee; stroke-width: 1; }
+svg .cut { stroke: #c0392b; stroke-width: 1.5; stroke-dasharray: 5 3; } svg .cut-label { fill: #c0392b; }
+.ok { color: #2e7d32; } .warn { color: #b35c00; } .note { color: #5a6473; font-size: 9pt; }
+.section { break-before: auto; } .pagebreak { break-before: page; }
+"""
+
+
+def render(m: dict[str, pd.DataFrame], generated: dt.datetime) -> str:
+    """The report's HTML from the published marts."""
+    checked = check_figures(m)
+    h = m["headline"].iloc[0]
+    as_of = pd.Timestamp(h.as_of).date()
+    countries = m["country_summary"]
+    shortlist_size = int(h.n_shortlisted) if h.n_shortlisted else 10
+    tracks = m["track_summary"].sort_values("track")
+    short = countries[countries["shortlisted"]].sort_values("rank")
+    variants = m["ranking_variants"].pivot(index="country_iso3", columns="method", values="rank")
+    stability = m["rank_stability"]
+    short = short.assign(
+        rank_trimmed=short["country_iso3"].map(variants.get("trimmed_mean", pd.Series(dtype=float))),
+        rank_normalized=short["country_iso3"].map(
+            variants.get("ministry_normalized", pd.Series(dtype=float))
+        ),
+        stability=short["country_iso3"].map(
+            lambda iso: (
+                "holds"
+                if stability[(stability.country_iso3 == iso) & ~stability.still_shortlisted].empty
+                else "drops without "
+                + ", ".join(
+                    sorted(
+                        stability[
+                            (stability.country_iso3 == iso) & ~stability.still_shortlisted
+                        ].ministry_left_out
+                    )
+                )
+            )
+        ),
+    )
+    subs = m["submissions"]
+    routing = m["office_routing"]
+    pan = subs[subs["office"] == "pan_government"]
+    report = m["load_report"]
+    quarantine = m["quarantine"]
+    out = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>K-City Network selection summary as of {as_of}</title>",
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+        f"<style>{CSS}</style></head><body>",
+        "<h1>K-City Network — selection summary</h1>",
+        f"<p class='sub'>As of {as_of} (deliveries dated on or before, Asia/Seoul) · generated {generated:%Y-%m-%d %H:%M} UTC"
+        " · Ministry of Land, Infrastructure and Transport</p>",
+        "<div class='kpis'>",
+        f"<div class='kpi'><b>{h.n_countries}</b><span>countries</span></div>",
+        f"<div class='kpi'><b>{h.n_requests}</b><span>requests</span></div>",
+        f"<div class='kpi'><b>{h.n_reviews}</b><span>ministry reviews</span></div>",
+        f"<div class='kpi'><b>{h.n_shortlisted}</b><span>shortlisted countries</span></div>",
+        "</div>",
+        _table(
+            tracks,
+            {"track": "Track", "n_requests": "Requests", "n_countries": "Countries"},
+            {"n_requests", "n_countries"},
+        ),  # fmt: skip
+        f"<p class='note ok'>Checked against the published figures: {'; '.join(checked)}.</p>",
+        "<h2>Requests by country and track</h2>",
+        f"<div class='chart'>{chart_requests_by_country(countries)}</div>",
+        "<h2 class='pagebreak'>Scores per country</h2>",
+        "<p class='note'>Dots: mean rating per criterion over the country's scored requests; diamond: the score "
+        "(weighted mean of the criteria). Ranked by score, then number of reviews, then ISO code.</p>",
+        f"<div class='chart'>{chart_scores(countries, shortlist_size)}</div>",
+        "<h2>Shortlist</h2>",
+        _table(
+            short,
+            {
+                "rank": "Rank",
+                "country_name": "Country",
+                "n_requests": "Requests",
+                "n_reviews": "Reviews",
+                "avg_cooperation": "Cooperation",
+                "avg_prospects": "Prospects",
+                "avg_business": "Business",
+                "score": "Score",
+                "rank_trimmed": "Rank, trimmed mean",
+                "rank_normalized": "Rank, ministry-normalised",
+                "stability": "Leave-one-ministry-out",
+            },
+            {
+                "rank",
+                "n_requests",
+                "n_reviews",
+                "avg_cooperation",
+                "avg_prospects",
+                "avg_business",
+                "score",
+                "rank_trimmed",
+                "rank_normalized",
+            },
+        ),  # fmt: skip
+        "<p class='note'>Trimmed mean: with five or more reviews of a request, its highest and lowest rating per "
+        "criterion are left out. Ministry-normalised: each ministry's ratings as z-scores against its own mean, so "
+        "lenient and harsh reviewers weigh alike. Leave-one-ministry-out: whether the country stays in the top "
+        f"{shortlist_size} when any one ministry's reviews are left out.</p>",
+        "<h2 class='pagebreak'>Routing</h2>",
+        f"<div class='chart'>{chart_offices(routing)}</div>",
+    ]
+    cols = {"submission_id": "Request", "country_name": "Country", "category": "Category",
+            "project_title": "Project", "score": "Score"}  # fmt: skip
+    for office in ("railway", "road", "airport"):
+        rows = subs[subs["office"] == office].sort_values(["country_name", "submission_id"])
+        out.append(f"<h3>{OFFICE_LABELS[office]} office — {len(rows)} request(s)</h3>")
+        out.append(_table(rows, cols, {"score"}) if len(rows) else "<p class='note'>None.</p>")
+    share = len(pan) / max(int(h.n_requests), 1)
+    out.append(f"<h3>Pan-government — {len(pan)} of {h.n_requests} requests ({share:.0%})</h3>")
+    pan_cats = pan.groupby("category").agg(
+        n_requests=("submission_id", "count"), n_countries=("country_iso3", "nunique")
+    )
+    out.append(_table(pan_cats.reset_index(), {"category": "Category", "n_requests": "Requests",
+                                               "n_countries": "Countries"}, {"n_requests", "n_countries"}))  # fmt: skip
+    status_counts = report.groupby("status").size().to_dict()
+    out += [
+        "<h2>Data quality</h2>",
+        f"<p>{len(report)} file(s) seen: "
+        + ", ".join(f"{n} {s}" for s, n in sorted(status_counts.items()))
+        + f". Rows read {int(report.rows_read.sum())}, loaded {int(report.rows_loaded.sum())}, "
+        f"quarantined {int(report.rows_quarantined.sum())}. Reviews waiting for their submission: "
+        f"{h.n_reviews_waiting}.</p>",
+    ]
+    if len(quarantine):
+        by_rule = (
+            quarantine.groupby(["source", "rule", "column_name"], dropna=False)
+            .agg(rows=("row_number", "count"), files=("file_name", "nunique"))
+            .reset_index()
+        )
+        out += ["<h3>Quarantined rows by rule</h3>",
+                _table(by_rule, {"source": "Source", "rule": "Rule", "column_name": "Column", "rows": "Rows",
+                                 "files": "Files"}, {"rows", "files"})]  # fmt: skip
+    problems = report[report["status"].isin(["rejected", "ignored", "duplicate"])]
+    if len(problems):
+        out += ["<h3>Files not loaded</h3>",
+                _table(problems, {"path": "File", "status": "Status", "error": "Reason"})]  # fmt: skip
+    out += [
+        "<h3>Files</h3>",
+        _table(
+            report[report["status"] == "loaded"],
+            {
+                "delivery_date": "Delivered",
+                "path": "File",
+                "rows_read": "Read",
+                "rows_loaded": "Loaded",
+                "rows_quarantined": "Quarantined",
+            },
+            {"rows_read", "rows_loaded", "rows_quarantined"},
+        ),  # fmt: skip
+        "<p class='note'>Source: the published warehouse (schema <code>marts</code>). No personal data: contact "
+        "names, e-mails and quarantined values are not published.</p>",
+        "</body></html>",
+    ]
+    return "\n".join(out)
+
+
+def read_marts(published: Path) -> dict[str, pd.DataFrame]:
+    """The published marts the report uses."""
+    names = ["headline", "track_summary", "country_summary", "submissions", "office_routing",
+             "ranking_variants", "rank_stability", "load_report", "quarantine"]  # fmt: skip
+    with db.connect(published, read_only=True) as con:
+        return {n: con.execute(f"SELECT * FROM marts.{n}").df() for n in names}
+
+
+def write_report(published: Path, folder: Path, generated: dt.datetime | None = None) -> Path:
+    """Write reports/kcity-report-<as_of>.html (replaced atomically) and return its path."""
+    marts = read_marts(published)
+    text = render(marts, generated or dt.datetime.now(dt.UTC))
+    as_of = pd.Timestamp(marts["headline"]["as_of"].iloc[0]).date()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"kcity-report-{as_of}.html"
+    tmp = path.with_suffix(".html.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+@task(name="write-report", retries=2, retry_delay_seconds=[1, 5])
+def write_report_task(published: Path, folder: Path) -> Path:
+    """Prefect task: the committee report of the current snapshot."""
+    return write_report(published, folder)
