@@ -29,6 +29,8 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--shortlist-size", type=int, default=10, help="countries shortlisted (default 10)")
         for name in ("cooperation", "prospects", "business"):
             sp.add_argument(f"--weight-{name}", type=float, default=1.0, help=f"weight of {name} (default 1)")
+        sp.add_argument("--trim-reviews", action="store_true", help="trimmed mean with 5+ reviews of a request")
+        sp.add_argument("--normalize-ministries", action="store_true", help="score on per-ministry z-scores")
 
     n = sub.add_parser("nightly", help="load new deliveries up to D, rebuild the summary as of D, publish")
     n.add_argument("--date", type=_date, default=None, help="as-of date (default: today in Asia/Seoul)")
@@ -77,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
             weight_prospects=args.weight_prospects,
             weight_business=args.weight_business,
             shortlist_size=args.shortlist_size,
+            trim_reviews=args.trim_reviews,
+            normalize_ministries=args.normalize_ministries,
         )
     try:
         if args.command == "nightly":
