@@ -67,7 +67,7 @@ def backfill(
     run, results, done = current_run(), [], []
     with writer_lock(settings.lock_file, logger):
         files = scan_inbox(settings.inbox, end)
-        loaded = prepare_warehouse(settings.internal_db, files)
+        loaded = prepare_warehouse(settings.internal_db, files, end)
         plan = plan_backfill(files, loaded, ledger_in_range(settings.internal_db, start, end), start)
         if dry_run:
             lines = [f"* {i.rel_path}" + ("" if i.from_file else " (from the raw record)") for i in plan]

@@ -15,6 +15,7 @@ from flows.dates import scheduled_date_in_seoul
 from flows.ingest import ingest
 from flows.params import Scoring
 from flows.run import current_run, final_state
+from kcity.faults import crash_point
 from kcity.settings import get_settings
 from tasks.inbox import scan_inbox
 from tasks.load import (
@@ -53,17 +54,22 @@ def nightly(
     with writer_lock(settings.lock_file, logger):
         try:
             files = scan_inbox(settings.inbox, as_of)
-            loaded = prepare_warehouse(settings.internal_db, files)
+            crash_point("scanned")
+            loaded = prepare_warehouse(settings.internal_db, files, as_of)
+            crash_point("prepared")
             results = ingest(settings, plan_nightly(files, loaded))
             days = nightly_snapshot_dates(built_snapshot_dates(settings.internal_db), as_of)
             build_snapshots(settings.internal_db, days, scoring.sql_params())
             check_warehouse(settings.internal_db)
+            crash_point("checked")
             record_run_days(settings.internal_db, days, run, results, "completed")
+            crash_point("recorded")
             publish(settings.internal_db, settings.published_db)
         except Exception as e:
             record_run_days(settings.internal_db, days, run, results, "failed", str(e))
             raise
     summary = summarize(settings.published_db, results)
     summary.report = write_report_task(settings.published_db, settings.reports_dir)
+    crash_point("reported")
     create_run_artifacts(summary, f"Nightly as of {as_of}", summary.report)
     return final_state(summary)

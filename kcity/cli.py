@@ -29,7 +29,9 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--shortlist-size", type=int, default=10, help="countries shortlisted (default 10)")
         for name in ("cooperation", "prospects", "business"):
             sp.add_argument(f"--weight-{name}", type=float, default=1.0, help=f"weight of {name} (default 1)")
-        sp.add_argument("--trim-reviews", action="store_true", help="trimmed mean with 5+ reviews of a request")
+        sp.add_argument(
+            "--trim-reviews", action="store_true", help="trimmed mean with 5+ reviews of a request"
+        )
         sp.add_argument("--normalize-ministries", action="store_true", help="score on per-ministry z-scores")
 
     n = sub.add_parser("nightly", help="load new deliveries up to D, rebuild the summary as of D, publish")

@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import io
 import json
+import os
 import random
 from pathlib import Path
 
@@ -282,12 +283,17 @@ def feedback_files() -> dict[str, bytes]:
 
 
 def write_sample(inbox: Path) -> list[Path]:
-    """Write (or rewrite, byte for byte the same) the sample inbox under `inbox`."""
+    """Write (or rewrite, byte for byte the same) the sample inbox under `inbox`, each file
+    dated (mtime) at noon of its delivery day, as if delivered then."""
     written = []
     for rel, data in {**submission_files(), **feedback_files()}.items():
         path = inbox / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists() or path.read_bytes() != data:
             path.write_bytes(data)
+        folder = path.parent.name
+        day = dt.date.fromisoformat(folder) if folder[:2] == "20" else dt.date(2020, 3, 20)
+        stamp = dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.UTC).timestamp()
+        os.utime(path, (stamp, stamp))
         written.append(path)
     return written

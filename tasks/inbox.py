@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from prefect import task
+from prefect import get_run_logger, task
 
 SOURCES = ("submissions", "feedback")
 EXTENSIONS = {
@@ -31,7 +33,7 @@ class InboxFile:
     rel_path: str
     file_name: str
     delivery_date: dt.date | None
-    sha256: str | None
+    sha256: str  # "" for a link (not read)
     size: int
     problem: str | None = None  # why it is not loaded at all (status 'ignored')
 
@@ -54,6 +56,9 @@ def _delivery_date(name: str) -> dt.date | None:
         return None
 
 
+TEMP_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".download", ".filepart")
+
+
 def _classify(source: str, root: Path, path: Path) -> InboxFile:
     rel = path.relative_to(root.parent).as_posix()
     parts = path.relative_to(root).parts
@@ -61,25 +66,52 @@ def _classify(source: str, root: Path, path: Path) -> InboxFile:
     problem = None
     if path.is_symlink():
         problem = "symbolic link: not followed, not loaded"
-    elif path.name.startswith((".", "~$")):
+    elif path.name.startswith((".", "~$")) or path.name.lower().endswith(TEMP_SUFFIXES):
         problem = "hidden or temporary file: not loaded"
     elif date is None:
         problem = "not inside a YYYY-MM-DD delivery folder: not loaded"
     size = path.lstat().st_size
-    digest = None if path.is_symlink() else sha256_of(path)
+    digest = "" if path.is_symlink() else sha256_of(path)
     return InboxFile(source, rel, path.name, date, digest, size, problem)
 
 
+def _walk(root: Path) -> list[Path]:
+    """Files and links under root, never descending into a linked folder."""
+    out = []
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        base = Path(folder)
+        out += [base / d for d in dirs if (base / d).is_symlink()]
+        out += [base / f for f in files]
+    return sorted(out)
+
+
+def settling(path: Path, settle_seconds: float, now: float | None = None) -> bool:
+    """True while a file may still be being written (modified in the last settle_seconds)."""
+    if path.is_symlink():
+        return False
+    return (now or time.time()) - path.stat().st_mtime < settle_seconds
+
+
 @task(name="scan-inbox", retries=2, retry_delay_seconds=[1, 5])
-def scan_inbox(inbox: Path, up_to: dt.date) -> list[InboxFile]:
-    """Every file under inbox/<source>/ delivered on or before `up_to`, plus misplaced files."""
+def scan_inbox(inbox: Path, up_to: dt.date, settle_seconds: float | None = None) -> list[InboxFile]:
+    """Every file under inbox/<source>/ delivered on or before `up_to`, plus misplaced files.
+    A file modified in the last KCITY_SETTLE_SECONDS (default 10) may still be being
+    written: it is left for the next run, whole, and the log says so."""
+    if settle_seconds is None:
+        settle_seconds = float(os.environ.get("KCITY_SETTLE_SECONDS", "10"))
     found: list[InboxFile] = []
     for source in SOURCES:
         root = inbox / source
         if not root.is_dir():
             continue
-        for path in sorted(root.rglob("*")):
-            if path.is_dir() and not path.is_symlink():
+        for path in _walk(root):
+            if settling(path, settle_seconds):
+                get_run_logger().warning(
+                    "%s was modified less than %.0f s ago and may still be being written: "
+                    "left for the next run.",
+                    path.relative_to(inbox),
+                    settle_seconds,
+                )
                 continue
             item = _classify(source, root, path)
             if item.delivery_date is None or item.delivery_date <= up_to:

@@ -19,7 +19,7 @@ from warehouse import db
 
 
 @task(name="prepare-warehouse")
-def prepare_warehouse(internal: Path, files: list[InboxFile]) -> dict[str, str]:
+def prepare_warehouse(internal: Path, files: list[InboxFile], up_to: dt.date) -> dict[str, str]:
     """Create what is missing, record every inbox path seen; return sha256 -> loaded path."""
     db.init_warehouse(internal)
     db.record_inbox_files(
@@ -27,7 +27,7 @@ def prepare_warehouse(internal: Path, files: list[InboxFile]) -> dict[str, str]:
         [
             {
                 "rel_path": f.rel_path,
-                "sha256": f.sha256 or "",
+                "sha256": f.sha256,
                 "source": f.source,
                 "delivery_date": f.delivery_date,
                 "file_name": f.file_name,
@@ -36,6 +36,7 @@ def prepare_warehouse(internal: Path, files: list[InboxFile]) -> dict[str, str]:
             }
             for f in files
         ],
+        up_to,
     )
     return db.loaded_hashes(internal)
 

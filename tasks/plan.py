@@ -28,7 +28,7 @@ def canonical_copies(files: list[InboxFile]) -> dict[str, InboxFile]:
     """sha256 -> the copy that loads it (earliest delivery date, then path)."""
     best: dict[str, InboxFile] = {}
     for f in files:
-        if f.problem is not None or f.sha256 is None:
+        if f.problem is not None or not f.sha256:
             continue
         cur = best.get(f.sha256)
         if cur is None or (f.delivery_date, f.rel_path) < (cur.delivery_date, cur.rel_path):

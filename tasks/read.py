@@ -23,9 +23,11 @@ import duckdb
 import pandas as pd
 from prefect import task
 
+from kcity.faults import crash_point
 from schemas import feedback, submission
 
 SPECS = {"submissions": submission, "feedback": feedback}
+csv.field_size_limit(64 * 1024 * 1024)  # long descriptions load; a runaway unclosed quote still ends at EOF
 _HEADER_JUNK = re.compile(r"[ \t\-\.]+")
 
 
@@ -68,7 +70,11 @@ def decode(data: bytes) -> str:
     try:
         return data.decode("cp949")
     except UnicodeDecodeError as e:
-        raise UnreadableFile(f"neither UTF-8 nor CP949 text (bad byte at offset {e.start})") from e
+        line = data[: e.start].count(b"\n") + 1
+        raise UnreadableFile(
+            f"neither UTF-8 nor CP949 text (undecodable byte on line {line}, offset {e.start}); "
+            "mixed encodings in one file?"
+        ) from e
 
 
 def _cell_text(value: object) -> str | None:
@@ -176,7 +182,11 @@ def _frame(source: str, file_name: str, header: list, rows: list, numbers: list[
     if source == "feedback" and "ministry" not in names and not prefix:
         missing.append("ministry (no column, and the file name has no '<ministry>_' prefix)")
     if missing:
-        raise UnreadableFile(f"missing required column(s): {', '.join(missing)}")
+        hint = ""
+        if len(header) == 1 and any(sep in str(header[0]) for sep in (";", "\t", "|")):
+            sep = next(sep for sep in (";", "\t", "|") if sep in str(header[0]))
+            hint = f" (the header is one column separated by {sep!r}; the contract expects commas)"
+        raise UnreadableFile(f"missing required column(s): {', '.join(missing)}{hint}")
     if source == "feedback":
         scores = [c for c in feedback.SCORES if c in names]
         if not scores:
@@ -239,4 +249,6 @@ def retry_on_io_errors(task, task_run, state) -> bool:
 @task(name="read-file", retries=3, retry_delay_seconds=[1, 4, 16], retry_condition_fn=retry_on_io_errors)
 def read_file(path: Path, source: str) -> RawFile:
     """Prefect task: read one inbox file (I/O errors retried with backoff)."""
-    return read_raw(path, source)
+    raw = read_raw(path, source)
+    crash_point("read")
+    return raw

@@ -66,7 +66,7 @@ def chart_requests_by_country(countries: pd.DataFrame) -> str:
     row, left, width = 17, 150, 430
     top = 28
     height = top + row * len(data) + 30
-    most = max(int(data["n_requests"].max() or 1), 1)
+    most = max(int(data["n_requests"].max()) if len(data) else 1, 1)
     scale = width / most
     parts = [_legend([(t.replace("_", " "), c) for t, c in TRACK_COLORS.items()], left, 14)]
     for i, r in enumerate(data.itertuples()):
@@ -128,7 +128,7 @@ def chart_offices(routing: pd.DataFrame) -> str:
     per_office = routing.groupby("office")["n_requests"].sum().reindex(list(OFFICE_LABELS)).fillna(0)
     row, left, width, top = 24, 130, 400, 6
     height = top + row * len(per_office) + 6
-    most = max(per_office.max(), 1)
+    most = max(float(per_office.max()), 1.0)
     parts = []
     for i, (office, n) in enumerate(per_office.items()):
         y = top + i * row

@@ -12,6 +12,7 @@ import pandas as pd
 import pandera.pandas as pa
 from prefect import task
 
+from kcity.faults import crash_point
 from schemas import feedback, submission
 from schemas.feedback import FeedbackRow
 from schemas.submission import SubmissionRow
@@ -83,6 +84,8 @@ def validate_rows(rows: pd.DataFrame, source: str, shape_problems: pd.DataFrame 
         except pa.errors.SchemaErrors as e:
             quarantine = _failure_rows(e.failure_cases, rows, spec.FRAME_RULE_COLUMNS)
     if shape_problems is not None and len(shape_problems):
+        # A row of the wrong shape has no meaningful columns: report the shape alone.
+        quarantine = quarantine[~quarantine["row_number"].isin(shape_problems["row_number"])]
         shaped = shape_problems.assign(column_name=None)[QUARANTINE_COLUMNS]
         quarantine = pd.concat([shaped, quarantine], ignore_index=True)
     quarantine = quarantine.sort_values(["row_number", "column_name", "rule"], na_position="first")
@@ -94,4 +97,6 @@ def validate_rows(rows: pd.DataFrame, source: str, shape_problems: pd.DataFrame 
 @task(name="validate-rows")
 def validate_task(rows: pd.DataFrame, source: str, shape_problems: pd.DataFrame | None) -> Validated:
     """Prefect task wrapper of validate_rows (pure, no retries)."""
-    return validate_rows(rows, source, shape_problems)
+    checked = validate_rows(rows, source, shape_problems)
+    crash_point("validated")
+    return checked

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from kcity.faults import crash_point
 from schemas.reference import DATA as REFERENCE_DATA
 
 SQL = Path(__file__).resolve().parent / "sql"
@@ -81,19 +82,32 @@ def init_warehouse(path: Path) -> None:
             con.execute(sql_text(macro))
 
 
-def record_inbox_files(path: Path, files: list[dict]) -> None:
-    """Merge the paths seen in the inbox into ops.inbox_files (first sighting kept)."""
-    if not files:
-        return
+def record_inbox_files(path: Path, files: list[dict], up_to: dt.date) -> None:
+    """Merge the paths seen in the inbox into ops.inbox_files (first sighting kept); mark
+    what was seen before (delivered up to `up_to`) but is gone now as no longer present."""
+    seen = pd.DataFrame(
+        files, columns=["rel_path", "sha256", "source", "delivery_date", "file_name", "size_bytes", "problem"]
+    )
     with connect(path) as con:
-        con.register("seen", pd.DataFrame(files))
+        con.register("seen", seen)
+        con.execute("BEGIN TRANSACTION")
+        if len(seen):
+            con.execute(
+                """
+                INSERT INTO ops.inbox_files BY NAME
+                SELECT *, now()::TIMESTAMP AS first_seen_at, true AS present FROM seen
+                ON CONFLICT (rel_path, sha256) DO UPDATE SET problem = excluded.problem, present = true
+                """
+            )
         con.execute(
             """
-            INSERT INTO ops.inbox_files BY NAME
-            SELECT *, now()::TIMESTAMP AS first_seen_at FROM seen
-            ON CONFLICT (rel_path, sha256) DO UPDATE SET problem = excluded.problem
-            """
+            UPDATE ops.inbox_files AS f SET present = false
+            WHERE (f.delivery_date IS NULL OR f.delivery_date <= ?)
+              AND NOT EXISTS (SELECT 1 FROM seen AS s WHERE s.rel_path = f.rel_path AND s.sha256 = f.sha256)
+            """,
+            [up_to],
         )
+        con.execute("COMMIT")
 
 
 def loaded_hashes(path: Path) -> dict[str, str]:
@@ -127,7 +141,9 @@ def load_file(
         con.execute("DELETE FROM ops.loads WHERE sha256 = ?", [sha])
         con.register("ledger_row", pd.DataFrame([ledger]))
         con.execute("INSERT INTO ops.loads BY NAME SELECT *, now()::TIMESTAMP AS loaded_at FROM ledger_row")
+        crash_point("load-before-commit")
         con.execute("COMMIT")
+    crash_point("load-committed")
 
 
 def raw_rows_of(path: Path, sha256: str, source: str) -> pd.DataFrame:
@@ -192,7 +208,9 @@ def build_snapshots(path: Path, dates: list[dt.date], params: dict) -> None:
                 "INSERT OR REPLACE INTO ops.snapshots VALUES (?, now()::TIMESTAMP, ?)",
                 [as_of, json.dumps(params, sort_keys=True)],
             )
+            crash_point("build-day-inserted")
         con.execute("COMMIT")
+    crash_point("build-committed")
 
 
 def build_snapshot(path: Path, as_of: dt.date, params: dict) -> None:
@@ -227,7 +245,8 @@ def publish(internal: Path, published: Path) -> dt.date | None:
     """Write the marts of the latest snapshot and their history to a new file; swap it in."""
     published.parent.mkdir(parents=True, exist_ok=True)
     tmp = published.with_name(f".{published.name}.tmp-{os.getpid()}")
-    for stale in (tmp, tmp.with_name(tmp.name + ".wal")):
+    # Leftovers of a run killed while publishing (we hold the writer lock: none is in use).
+    for stale in published.parent.glob(f".{published.name}.tmp-*"):
         stale.unlink(missing_ok=True)
     with connect(internal) as con:
         latest = con.execute("SELECT max(as_of) FROM ops.snapshots").fetchall()[0][0]
@@ -248,6 +267,7 @@ def publish(internal: Path, published: Path) -> dt.date | None:
             for name in ("load_report", "quarantine", "reviews_waiting", "run_ledger"):
                 text, used = select_sql(f"published/{name}", {"as_of": latest})
                 con.execute(f"CREATE TABLE pub.marts.{name} AS {text}", used)
+            crash_point("publish-tables-written")
             _comment_marts(con)
             con.execute("CHECKPOINT pub")
         finally:
@@ -257,7 +277,9 @@ def publish(internal: Path, published: Path) -> dt.date | None:
         os.fsync(fd)
     finally:
         os.close(fd)
+    crash_point("publish-before-rename")
     os.replace(tmp, published)
+    crash_point("publish-renamed")
     dir_fd = os.open(published.parent, os.O_RDONLY)
     try:
         os.fsync(dir_fd)

@@ -5,6 +5,8 @@ import os
 import pytest
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# Files written by a test are not "still being written" (the default waits 10 s).
+os.environ["KCITY_SETTLE_SECONDS"] = "0"
 
 
 @pytest.fixture(scope="session", autouse=True)

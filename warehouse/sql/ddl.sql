@@ -36,6 +36,9 @@ CREATE TABLE IF NOT EXISTS ops.inbox_files (
     PRIMARY KEY (rel_path, sha256)
 );
 
+-- Whether each path/content is still in the inbox (files may be removed; data stays loaded).
+ALTER TABLE ops.inbox_files ADD COLUMN IF NOT EXISTS present BOOLEAN DEFAULT true;
+
 CREATE TABLE IF NOT EXISTS ops.quarantine (
     sha256 VARCHAR NOT NULL,
     row_number BIGINT NOT NULL,

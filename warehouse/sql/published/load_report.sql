@@ -19,7 +19,13 @@ SELECT
         WHEN l.rel_path = f.rel_path THEN l.error
         WHEN l.rel_path IS NOT NULL THEN 'same content as ' || l.rel_path || ': read once, there'
     END AS error,
-    CASE WHEN l.rel_path = f.rel_path THEN l.notes END AS notes,
+    nullif(concat_ws('; ',
+        CASE WHEN l.rel_path = f.rel_path THEN l.notes END,
+        CASE WHEN count(*) OVER (PARTITION BY f.rel_path) > 1
+            THEN 'other content was delivered under this path too (a changed file): each is its own delivery' END,
+        CASE WHEN NOT f.present THEN 'no longer in the inbox; what it loaded stays loaded' END
+    ), '') AS notes,
+    f.present AS in_inbox,
     f.rel_path AS path,
     l.loaded_at
 FROM ops.inbox_files AS f
