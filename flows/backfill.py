@@ -53,7 +53,9 @@ def backfill(
         json_schema_extra={"title": "Dry run"},
     ),
     scoring: Scoring | None = Field(
-        None, description="Criterion weights and shortlist size.", json_schema_extra={"title": "Scoring"}
+        None,
+        description="Criterion weights, shortlist size, trimmed mean, per-ministry normalisation.",
+        json_schema_extra={"title": "Scoring"},
     ),
 ) -> State:
     """Re-load deliveries dated start..end, load anything earlier not loaded yet, rebuild

@@ -40,7 +40,9 @@ def nightly(
         json_schema_extra={"title": "As-of date"},
     ),
     scoring: Scoring | None = Field(
-        None, description="Criterion weights and shortlist size.", json_schema_extra={"title": "Scoring"}
+        None,
+        description="Criterion weights, shortlist size, trimmed mean, per-ministry normalisation.",
+        json_schema_extra={"title": "Scoring"},
     ),
 ) -> State:
     """Load every not-yet-loaded delivery up to `as_of`, build the snapshot of that date

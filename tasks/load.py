@@ -68,7 +68,8 @@ def load_file(internal: Path, item: LoadItem, raw: RawFile, checked: Validated |
         db.load_file(internal, ledger, None, None, None)
         logger.warning("REJECTED %s: %s", item.rel_path, raw.error)
         return ledger
-    assert ledger["rows_read"] == ledger["rows_loaded"] + ledger["rows_quarantined"], ledger
+    if ledger["rows_read"] != ledger["rows_loaded"] + ledger["rows_quarantined"]:
+        raise RuntimeError(f"{item.rel_path}: rows do not reconcile: {ledger}")
     staged = STAGERS[item.source](checked.valid)
     raw_rows = raw.rows.reset_index()
     db.load_file(internal, ledger, raw_rows, staged, checked.quarantine)
