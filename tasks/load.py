@@ -44,7 +44,8 @@ def prepare_warehouse(internal: Path, files: list[InboxFile], up_to: dt.date) ->
 @task(name="read-raw-record", retries=2, retry_delay_seconds=[1, 5])
 def read_raw_record(internal: Path, item: LoadItem) -> RawFile:
     """The rows a content loaded before, from the internal raw table (its file is gone)."""
-    return RawFile(item.source, db.raw_rows_of(internal, item.sha256, item.source))
+    rows, shape = db.raw_rows_of(internal, item.sha256, item.source)
+    return RawFile(item.source, rows, shape_problems=shape)
 
 
 @task(name="load-file")
@@ -72,6 +73,9 @@ def load_file(internal: Path, item: LoadItem, raw: RawFile, checked: Validated |
         raise RuntimeError(f"{item.rel_path}: rows do not reconcile: {ledger}")
     staged = STAGERS[item.source](checked.valid)
     raw_rows = raw.rows.reset_index()
+    if raw.shape_problems is not None and len(raw.shape_problems):
+        shape = raw.shape_problems.rename(columns={"rule": "shape_rule", "value": "shape_value"})
+        raw_rows = raw_rows.merge(shape, on="row_number", how="left")
     db.load_file(internal, ledger, raw_rows, staged, checked.quarantine)
     level = logger.warning if ledger["rows_quarantined"] else logger.info
     rules = (

@@ -146,14 +146,18 @@ def load_file(
     crash_point("load-committed")
 
 
-def raw_rows_of(path: Path, sha256: str, source: str) -> pd.DataFrame:
-    """The raw text rows one file content loaded, to re-validate without the file."""
-    with connect(path, read_only=False) as con:
+def raw_rows_of(path: Path, sha256: str, source: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The raw text rows one file content loaded, and their shape problems, to re-validate
+    without the file."""
+    with connect(path) as con:
         frame = con.execute(
             f"SELECT * EXCLUDE (sha256) FROM {RAW_TABLES[source]} WHERE sha256 = ? ORDER BY row_number",
             [sha256],
         ).df()
-    return frame.set_index("row_number").astype("str")
+    shape = frame.loc[frame["shape_rule"].notna(), ["row_number", "shape_rule", "shape_value"]]
+    shape = shape.rename(columns={"shape_rule": "rule", "shape_value": "value"}).reset_index(drop=True)
+    rows = frame.drop(columns=["shape_rule", "shape_value"]).set_index("row_number").astype("str")
+    return rows, shape
 
 
 def loads_between(path: Path, start: dt.date, end: dt.date) -> list[dict]:

@@ -74,3 +74,20 @@ def test_no_personal_data_in_published_file_artifacts_or_info_logs(sample, caplo
     for where, text in (("published file", published), ("artifacts", artifacts), ("INFO logs", logs)):
         for needle in PERSONAL:
             assert needle not in text, f"{needle!r} in {where}"
+
+
+def test_revalidating_from_the_raw_record_keeps_row_shape_findings(kcity_env):
+    from tests.integration.test_bad_input_corpus import CASES
+
+    rel, content = next((r, c) for r, c, _ in CASES if r.endswith("broken_line.jsonl"))
+    path = kcity_env.inbox / rel
+    path.parent.mkdir(parents=True)
+    path.write_bytes(content)
+    day = dt.date.fromisoformat(rel.split("/")[1])
+    nightly(as_of=day)
+    before = published_tables(kcity_env.published_db)["quarantine"][["row_number", "column_name", "rule"]]
+    assert before["rule"].tolist() == ["json_line_broken"]
+    path.unlink()
+    backfill(start=day, end=day)
+    after = published_tables(kcity_env.published_db)["quarantine"][["row_number", "column_name", "rule"]]
+    assert after.equals(before)

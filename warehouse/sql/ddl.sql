@@ -98,3 +98,10 @@ CREATE TABLE IF NOT EXISTS ops.run_ledger (
     message VARCHAR,
     PRIMARY KEY (as_of, flow_run_id)
 );
+
+-- A row's shape problem (ragged CSV row, broken JSON line), kept with the raw row so a
+-- re-validation from the raw record reports the same rule.
+ALTER TABLE raw.submission_rows ADD COLUMN IF NOT EXISTS shape_rule VARCHAR;
+ALTER TABLE raw.submission_rows ADD COLUMN IF NOT EXISTS shape_value VARCHAR;
+ALTER TABLE raw.feedback_rows ADD COLUMN IF NOT EXISTS shape_rule VARCHAR;
+ALTER TABLE raw.feedback_rows ADD COLUMN IF NOT EXISTS shape_value VARCHAR;
