@@ -53,20 +53,37 @@ def test_two_nightlies_and_a_backfill_at_the_same_moment_equal_them_one_after_th
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "KCITY_"))}
     env |= {"KCITY_DATA_DIR": str(together), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
             "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120", "KCITY_PREFECT_PORT": "1"}  # fmt: skip
+    # Hold the writer lock while the three start, so each must wait (and say so) whatever
+    # their start-up timing; release it once all three are waiting.
+    import fcntl
+    import time
+
+    lock_path = together / "internal" / "writer.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    holder = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    logs = [tmp_path / f"run{n}.log" for n in range(3)]
+    runs = (
+        ["nightly", "--date", "2020-04-19"],
+        ["nightly", "--date", "2020-04-19"],
+        ["backfill", "--start", "2020-04-10", "--end", "2020-04-19"],
+    )
     procs = [
-        subprocess.Popen(
-            [str(KCITY), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
-        for args in (
-            ["nightly", "--date", "2020-04-19"],
-            ["nightly", "--date", "2020-04-19"],
-            ["backfill", "--start", "2020-04-10", "--end", "2020-04-19"],
-        )
+        subprocess.Popen([str(KCITY), *args], env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+        for args, log in zip(runs, logs, strict=True)
     ]
-    outputs = [p.communicate(timeout=600)[0] for p in procs]
+    deadline = time.monotonic() + 300
+    while not all("waiting for it to finish" in log.read_text() for log in logs):
+        assert time.monotonic() < deadline, [log.read_text()[-2000:] for log in logs]
+        assert all(p.poll() is None for p in procs), [log.read_text()[-2000:] for log in logs]
+        time.sleep(0.5)
+    fcntl.flock(holder, fcntl.LOCK_UN)
+    os.close(holder)
+    for p in procs:
+        p.wait(timeout=600)
+    outputs = [log.read_text() for log in logs]
     assert [p.returncode for p in procs] == [0, 0, 0], outputs
-    assert "lock" not in "".join(outputs).lower().replace("writer lock acquired", "")  # no lock *errors*
-    assert sum("waiting for it to finish" in o for o in outputs) >= 1  # later ones waited, and said so
+    assert "Could not set lock" not in "".join(outputs)  # DuckDB's lock conflict never happens
 
     os.environ["KCITY_DATA_DIR"] = str(apart)
     try:
