@@ -15,7 +15,7 @@ from pydantic import Field
 
 from flows.dates import today_in_seoul
 from flows.ingest import ingest
-from flows.params import Scoring
+from flows.params import SCORING_PARAM, Scoring
 from flows.range import check_range
 from flows.run import current_run, final_state
 from kcity.settings import get_settings
@@ -52,11 +52,7 @@ def backfill(
         description="Only report which files would be re-loaded and which snapshots rebuilt; change nothing.",
         json_schema_extra={"title": "Dry run"},
     ),
-    scoring: Scoring | None = Field(
-        None,
-        description="Criterion weights, shortlist size, trimmed mean, per-ministry normalisation.",
-        json_schema_extra={"title": "Scoring"},
-    ),
+    scoring: Scoring | None = SCORING_PARAM,
 ) -> State:
     """Re-load deliveries dated start..end, load anything earlier not loaded yet, rebuild
     the snapshots start..end (and the latest one, if later), publish."""

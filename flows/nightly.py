@@ -13,7 +13,7 @@ from pydantic import Field
 
 from flows.dates import scheduled_date_in_seoul
 from flows.ingest import ingest
-from flows.params import Scoring
+from flows.params import SCORING_PARAM, Scoring
 from flows.run import current_run, final_state
 from kcity.faults import crash_point
 from kcity.settings import get_settings
@@ -39,11 +39,7 @@ def nightly(
         description="Build the summary as of this date. Empty: the run's scheduled date in Asia/Seoul.",
         json_schema_extra={"title": "As-of date"},
     ),
-    scoring: Scoring | None = Field(
-        None,
-        description="Criterion weights, shortlist size, trimmed mean, per-ministry normalisation.",
-        json_schema_extra={"title": "Scoring"},
-    ),
+    scoring: Scoring | None = SCORING_PARAM,
 ) -> State:
     """Load every not-yet-loaded delivery up to `as_of`, build the snapshot of that date
     (and of any missed nights), and publish."""

@@ -32,3 +32,11 @@ class Scoring(BaseModel):
             "trim_reviews": self.trim_reviews,
             "normalize_ministries": self.normalize_ministries,
         }
+
+
+# The flows' `scoring` parameter as the Prefect UI shows it (title and description).
+SCORING_PARAM = Field(
+    None,
+    description="Criterion weights, shortlist size, trimmed mean, per-ministry normalisation.",
+    json_schema_extra={"title": "Scoring"},
+)
