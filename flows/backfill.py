@@ -84,13 +84,14 @@ def backfill(
             results += ingest(settings, [i for i in plan if i.delivery_date < start])
             for n, day in enumerate(days, 1):
                 day_results = ingest(settings, [i for i in plan if i.delivery_date == day])
-                build_snapshots(settings.internal_db, [day], scoring.sql_params())
+                build_snapshots(settings.internal_db, [day], scoring.sql_params(), latest=False)
                 results += day_results
                 done.append(day)
                 update_progress_artifact(artifact_id=progress, progress=100.0 * n / len(days))
-            built = built_snapshot_dates(settings.internal_db)
-            if max(built) > end:
-                build_snapshots(settings.internal_db, [max(built)], scoring.sql_params())
+            # The newest snapshot (this range's last day, or a later one) gets the latest-only marts.
+            build_snapshots(
+                settings.internal_db, [max(built_snapshot_dates(settings.internal_db))], scoring.sql_params()
+            )
             check_warehouse(settings.internal_db)
             record_run_days(settings.internal_db, days, run, results, "completed")
             publish(settings.internal_db, settings.published_db)

@@ -22,6 +22,7 @@ from tasks.load import (
     build_snapshots,
     built_snapshot_dates,
     check_warehouse,
+    known_hashes,
     prepare_warehouse,
     publish,
 )
@@ -51,7 +52,7 @@ def nightly(
     run, days, results = current_run(), [as_of], []
     with writer_lock(settings.lock_file, logger):
         try:
-            files = scan_inbox(settings.inbox, as_of)
+            files = scan_inbox(settings.inbox, as_of, known=known_hashes(settings.internal_db))
             crash_point("scanned")
             loaded = prepare_warehouse(settings.internal_db, files, as_of)
             crash_point("prepared")

@@ -7,6 +7,10 @@ Regexes avoid \\s and \\S: pandas 3.1 sends such patterns to Python's re row by 
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -31,45 +35,64 @@ def _strip(values: pd.Series) -> pd.Series:
     return values.astype("str").str.strip()
 
 
+def _per_distinct(parse):
+    """Run a parser once per distinct text, not once per row (dates and codes repeat a lot)."""
+
+    @functools.wraps(parse)
+    def wrapper(values: pd.Series) -> pd.Series:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        if len(uniques) * 2 > len(values):
+            return parse(values)
+        # One more entry: the parsed value of a missing input.
+        table = parse(pd.Series([*uniques, None], dtype=values.dtype)).reset_index(drop=True)
+        out = table.take(np.where(codes < 0, len(uniques), codes))
+        out.index, out.name = values.index, values.name
+        return out
+
+    return wrapper
+
+
+_ISO_RE = re.compile(_ISO.replace(r"\d", "[0-9]"))
+_DOTTED_RE = re.compile(_DOTTED.replace(r"\d", "[0-9]"))
+
+
+def _one_timestamp(text: str | None) -> dt.datetime | None:
+    """One text -> naive Seoul datetime, None where not a valid contract date."""
+    if text is None:
+        return None
+    text = text.strip()
+    m = _ISO_RE.match(text) or _DOTTED_RE.match(text)
+    if m is None:
+        return None
+    g = m.groupdict()
+    y, mo, d = int(g["y"]), int(g["m"]), int(g["d"])
+    hh, mm, ss = (int(g[k]) if g[k] else 0 for k in ("H", "M", "S"))
+    if not 1900 <= y <= 2999 or hh > 23 or mm > 59 or ss > 59:
+        return None
+    try:
+        stamp = dt.datetime(y, mo, d, hh, mm, ss)
+    except ValueError:  # 2020-02-30
+        return None
+    tz = g.get("tz")
+    if tz:  # a zone given: shift to Seoul local time; no zone means Seoul already
+        digits = "".join(c for c in tz if c.isdigit())
+        hours, mins = int(digits[:2] or 0), int(digits[2:4] or 0)
+        if hours > 14 or mins > 59:
+            return None
+        offset = (-1 if tz.startswith("-") else 1) * (hours * 60 + mins)
+        stamp += dt.timedelta(minutes=SEOUL_OFFSET_MIN - offset)
+    return stamp
+
+
+@_per_distinct
 def parse_timestamp(values: pd.Series) -> pd.Series:
     """Text -> naive Asia/Seoul timestamps (datetime64[us]); NaT where not a valid contract date."""
-    text = _strip(values)
-    parts = text.str.extract(_ISO)
-    dotted = text.str.extract(_DOTTED)
-    use_dotted = parts["y"].isna() & dotted["y"].notna()
-    for col in ("y", "m", "d", "H", "M", "S"):
-        parts[col] = parts[col].where(~use_dotted, dotted[col])
-    parts.loc[use_dotted, "tz"] = pd.NA
-    num = {c: pd.to_numeric(parts[c], errors="coerce") for c in ("y", "m", "d", "H", "M", "S")}
-    ok = num["y"].between(1900, 2999) & num["H"].fillna(0).le(23) & num["M"].fillna(0).le(59)
-    ok &= num["S"].fillna(0).le(59)
-    stamp = pd.to_datetime(
-        pd.DataFrame(
-            {
-                "year": num["y"].where(ok),
-                "month": num["m"].where(ok),
-                "day": num["d"].where(ok),
-                "hour": num["H"].fillna(0),
-                "minute": num["M"].fillna(0),
-                "second": num["S"].fillna(0),
-            }
-        ),
-        errors="coerce",
-    ).astype("datetime64[us]")
-    # A zone given: shift to Seoul local time. No zone means Seoul already.
-    tz = parts["tz"].astype("str")
-    sign = np.where(tz.str.startswith("-"), -1, 1)
-    digits = tz.str.replace(r"[^0-9]", "", regex=True)
-    hours = pd.to_numeric(digits.str.slice(0, 2), errors="coerce").fillna(0)
-    mins = pd.to_numeric(digits.str.slice(2, 4), errors="coerce").fillna(0)
-    offset = pd.Series(sign * (hours * 60 + mins), index=values.index)
-    has_tz = tz.notna()
-    valid_tz = ~has_tz | (hours.le(14) & mins.le(59))
-    shift = (SEOUL_OFFSET_MIN - offset).where(has_tz, 0)
-    stamp = stamp + pd.to_timedelta(shift, unit="m")
-    return stamp.where(valid_tz)
+    text = values.astype("object").where(values.notna(), None)
+    parsed = [_one_timestamp(v) for v in text]
+    return pd.Series(parsed, index=values.index, dtype="datetime64[us]")
 
 
+@_per_distinct
 def parse_number(values: pd.Series) -> pd.Series:
     """Text like `1,200,000` or `1200000.50` -> float; NaN where not a finite number >= 0."""
     text = _strip(values)
@@ -78,6 +101,7 @@ def parse_number(values: pd.Series) -> pd.Series:
     return out.where(np.isfinite(out.astype("float64")))
 
 
+@_per_distinct
 def parse_score(values: pd.Series) -> pd.Series:
     """Text `1`..`5` (or `4.0` from spreadsheets) -> Int64; NA where blank or not a valid score."""
     text = _strip(values)
@@ -85,6 +109,7 @@ def parse_score(values: pd.Series) -> pd.Series:
     return pd.to_numeric(text.where(good).str.slice(0, 1), errors="coerce").astype("Int64")
 
 
+@_per_distinct
 def is_email(values: pd.Series) -> pd.Series:
     """True where the text looks like one e-mail address."""
     return _strip(values).str.fullmatch(EMAIL).fillna(False).astype(bool)

@@ -106,10 +106,10 @@ class SubmissionRow(pa.DataFrameModel):
     def _category_in_track(cls, df: pd.DataFrame) -> Series[bool]:
         track = parsing.normalize_token(df["track"])
         category = parsing.normalize_token(df["category"])
-        allowed = {(t, c) for t, cats in categories().items() for c in cats}
-        pairs = pd.Series(list(zip(track, category, strict=True)), index=df.index)
+        allowed = [f"{t}/{c}" for t, cats in categories().items() for c in cats]
+        pairs = track + "/" + category
         # An unknown track is reported by track_allowed; a blank category by `required`.
-        return ~track.isin(list(categories())) | category.isna() | pairs.isin(allowed)
+        return ~track.isin(list(categories())) | category.isna() | pairs.isin(allowed).fillna(False)
 
     class Config:
         strict = False

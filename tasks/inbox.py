@@ -36,6 +36,7 @@ class InboxFile:
     sha256: str  # "" for a link (not read)
     size: int
     problem: str | None = None  # why it is not loaded at all (status 'ignored')
+    mtime_ns: int | None = None
 
 
 def sha256_of(path: Path) -> str:
@@ -59,7 +60,11 @@ def _delivery_date(name: str) -> dt.date | None:
 TEMP_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".download", ".filepart")
 
 
-def _classify(source: str, root: Path, path: Path) -> InboxFile:
+# (inbox path, size, modification time in ns) -> sha256, from earlier runs.
+KnownHashes = dict[tuple[str, int, int], str]
+
+
+def _classify(source: str, root: Path, path: Path, known: KnownHashes | None = None) -> InboxFile:
     rel = path.relative_to(root.parent).as_posix()
     parts = path.relative_to(root).parts
     date = _delivery_date(parts[0]) if len(parts) == 2 else None
@@ -70,9 +75,12 @@ def _classify(source: str, root: Path, path: Path) -> InboxFile:
         problem = "hidden or temporary file: not loaded"
     elif date is None:
         problem = "not inside a YYYY-MM-DD delivery folder: not loaded"
-    size = path.lstat().st_size
-    digest = "" if path.is_symlink() else sha256_of(path)
-    return InboxFile(source, rel, path.name, date, digest, size, problem)
+    stat = path.lstat()
+    digest = ""
+    if not path.is_symlink():
+        # A file with the path, size and modification time hashed before is not read again.
+        digest = (known or {}).get((rel, stat.st_size, stat.st_mtime_ns)) or sha256_of(path)
+    return InboxFile(source, rel, path.name, date, digest, stat.st_size, problem, stat.st_mtime_ns)
 
 
 def _walk(root: Path) -> list[Path]:
@@ -93,8 +101,12 @@ def settling(path: Path, settle_seconds: float, now: float | None = None) -> boo
 
 
 @task(name="scan-inbox", retries=2, retry_delay_seconds=[1, 5])
-def scan_inbox(inbox: Path, up_to: dt.date, settle_seconds: float | None = None) -> list[InboxFile]:
+def scan_inbox(
+    inbox: Path, up_to: dt.date, settle_seconds: float | None = None, known: KnownHashes | None = None
+) -> list[InboxFile]:
     """Every file under inbox/<source>/ delivered on or before `up_to`, plus misplaced files.
+    `known`: hashes of unchanged files from earlier runs (the nightly passes them; a backfill
+    reads every file again).
     A file modified in the last KCITY_SETTLE_SECONDS (default 10) may still be being
     written: it is left for the next run, whole, and the log says so."""
     if settle_seconds is None:
@@ -113,7 +125,7 @@ def scan_inbox(inbox: Path, up_to: dt.date, settle_seconds: float | None = None)
                     settle_seconds,
                 )
                 continue
-            item = _classify(source, root, path)
+            item = _classify(source, root, path, known)
             if item.delivery_date is None or item.delivery_date <= up_to:
                 found.append(item)
     return found

@@ -6,15 +6,18 @@ Tasks get paths, never live connections; warehouse/db.py opens DuckDB for them.
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from prefect import get_run_logger, task
 
+from kcity.faults import crash_point
 from tasks.inbox import InboxFile
 from tasks.plan import LoadItem
-from tasks.read import RawFile, retry_on_io_errors
+from tasks.read import CSV_BLOCK_BYTES, BlockTooSmall, RawBatch, UnreadableFile, open_raw, retry_on_io_errors
 from tasks.transform import STAGERS
-from tasks.validate import Validated
+from tasks.validate import validate_rows
 from warehouse import db
 
 
@@ -33,6 +36,7 @@ def prepare_warehouse(internal: Path, files: list[InboxFile], up_to: dt.date) ->
                 "file_name": f.file_name,
                 "size_bytes": f.size,
                 "problem": f.problem,
+                "mtime_ns": f.mtime_ns,
             }
             for f in files
         ],
@@ -41,49 +45,71 @@ def prepare_warehouse(internal: Path, files: list[InboxFile], up_to: dt.date) ->
     return db.loaded_hashes(internal)
 
 
-@task(name="read-raw-record", retries=2, retry_delay_seconds=[1, 5])
-def read_raw_record(internal: Path, item: LoadItem) -> RawFile:
-    """The rows a content loaded before, from the internal raw table (its file is gone)."""
-    rows, shape = db.raw_rows_of(internal, item.sha256, item.source)
-    return RawFile(item.source, rows, shape_problems=shape)
+def _load_batches(raw_batches: Iterator[RawBatch], source: str) -> Iterator[db.LoadBatch]:
+    """Validate and stage each batch of raw rows (Pandera per batch, bounded memory)."""
+    first = True
+    for batch in raw_batches:
+        if first:
+            crash_point("read")
+        checked = validate_rows(batch.rows, source, batch.shape_problems)
+        if first:
+            crash_point("validated")
+            first = False
+        raw_rows = batch.rows.reset_index()
+        shape = batch.shape_problems.rename(columns={"rule": "shape_rule", "value": "shape_value"})
+        raw_rows = raw_rows.merge(shape, on="row_number", how="left") if len(shape) else raw_rows
+        yield db.LoadBatch(raw_rows, STAGERS[source](checked.valid), checked.quarantine)
 
 
-@task(name="load-file")
-def load_file(internal: Path, item: LoadItem, raw: RawFile, checked: Validated | None) -> dict:
-    """Replace what this content loaded before: raw rows, staged rows, quarantine, ledger."""
-    logger = get_run_logger()
+def _ingest(internal: Path, inbox: Path, item: LoadItem) -> dict:
     ledger = {
         "sha256": item.sha256,
         "source": item.source,
         "delivery_date": item.delivery_date,
         "file_name": item.file_name,
         "rel_path": item.rel_path,
-        "status": "rejected" if raw.error else "loaded",
-        "rows_read": raw.rows_read,
-        "rows_loaded": 0 if checked is None else len(checked.valid),
-        "rows_quarantined": 0 if checked is None else checked.rows_quarantined,
-        "error": raw.error,
-        "notes": "; ".join(raw.notes) or None,
+        "status": "loaded",
+        "rows_read": 0,
+        "rows_loaded": 0,
+        "rows_quarantined": 0,
+        "error": None,
+        "notes": None,
     }
-    if checked is None:
-        db.load_file(internal, ledger, None, None, None)
-        logger.warning("REJECTED %s: %s", item.rel_path, raw.error)
+    if not item.from_file:  # the file is gone: re-validate the raw rows it loaded before
+        return db.load_content(
+            internal,
+            ledger,
+            lambda pages: _load_batches((RawBatch(*db.replay_batch(p)) for p in pages), item.source),
+            replay=True,
+        )
+    path = inbox / item.rel_path
+    block = CSV_BLOCK_BYTES
+    while True:
+        try:
+            with tempfile.TemporaryDirectory(prefix="kcity-read-") as tmp:
+                stream = open_raw(path, item.source, Path(tmp), block_size=block)
+                ledger["notes"] = "; ".join(stream.notes) or None
+                return db.load_content(
+                    internal, ledger, lambda _, s=stream: _load_batches(s.batches, item.source)
+                )
+        except BlockTooSmall:  # one record larger than a block: read this file as one block
+            block = path.stat().st_size + (1 << 20)
+        except UnreadableFile as e:
+            ledger |= {"status": "rejected", "error": f"{path.name}: {e}", "notes": None}
+            return db.load_content(internal, ledger, None)
+
+
+@task(name="ingest-file", retries=3, retry_delay_seconds=[1, 4, 16], retry_condition_fn=retry_on_io_errors)
+def ingest_file(internal: Path, inbox: Path, item: LoadItem) -> dict:
+    """Read, validate and load one file content in batches, in one transaction: its rows end in
+    the warehouse or in quarantine, or the whole file is recorded as rejected with the reason."""
+    logger = get_run_logger()
+    ledger = _ingest(internal, inbox, item)
+    if ledger["status"] == "rejected":
+        logger.warning("REJECTED %s: %s", item.rel_path, ledger["error"])
         return ledger
-    if ledger["rows_read"] != ledger["rows_loaded"] + ledger["rows_quarantined"]:
-        raise RuntimeError(f"{item.rel_path}: rows do not reconcile: {ledger}")
-    staged = STAGERS[item.source](checked.valid)
-    raw_rows = raw.rows.reset_index()
-    if raw.shape_problems is not None and len(raw.shape_problems):
-        shape = raw.shape_problems.rename(columns={"rule": "shape_rule", "value": "shape_value"})
-        raw_rows = raw_rows.merge(shape, on="row_number", how="left")
-    db.load_file(internal, ledger, raw_rows, staged, checked.quarantine)
+    rules = ledger.get("rules") or {}
     level = logger.warning if ledger["rows_quarantined"] else logger.info
-    rules = (
-        checked.quarantine.groupby("rule")["row_number"].nunique().to_dict()
-        if len(checked.quarantine)
-        else {}
-    )
-    ledger["rules"] = {str(k): int(v) for k, v in rules.items()}
     level(
         "%s %s: %d read, %d loaded, %d quarantined%s",
         "Reloaded" if not item.from_file else "Loaded",
@@ -96,11 +122,23 @@ def load_file(internal: Path, item: LoadItem, raw: RawFile, checked: Validated |
     return ledger
 
 
+@task(name="known-hashes")
+def known_hashes(internal: Path) -> dict:
+    """Hashes of inbox files seen before, by (path, size, mtime): unchanged files are not read."""
+    return db.known_hashes(internal)
+
+
 @task(name="build-snapshots")
-def build_snapshots(internal: Path, dates: list[dt.date], params: dict) -> list[dt.date]:
-    """Rebuild the mart snapshot of each date."""
-    db.build_snapshots(internal, dates, params)
-    get_run_logger().info("Built snapshot(s): %s", ", ".join(d.isoformat() for d in dates))
+def build_snapshots(internal: Path, dates: list[dt.date], params: dict, latest: bool = True) -> list[dt.date]:
+    """Bring the mart snapshot of each date up to date (days whose inputs did not change are
+    left as they are)."""
+    built = db.build_snapshots(internal, dates, params, latest)
+    unchanged = [d.isoformat() for d in dates if d not in built]
+    get_run_logger().info(
+        "Built snapshot(s): %s%s",
+        ", ".join(d.isoformat() for d in built) or "none",
+        f"; unchanged since last built: {', '.join(unchanged)}" if unchanged else "",
+    )
     return dates
 
 

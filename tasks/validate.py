@@ -10,9 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 import pandera.pandas as pa
-from prefect import task
 
-from kcity.faults import crash_point
 from schemas import feedback, submission
 from schemas.feedback import FeedbackRow
 from schemas.submission import SubmissionRow
@@ -92,11 +90,3 @@ def validate_rows(rows: pd.DataFrame, source: str, shape_problems: pd.DataFrame 
     bad = set(quarantine["row_number"])
     valid = rows[~rows.index.isin(bad)]
     return Validated(valid=valid, quarantine=quarantine.reset_index(drop=True))
-
-
-@task(name="validate-rows")
-def validate_task(rows: pd.DataFrame, source: str, shape_problems: pd.DataFrame | None) -> Validated:
-    """Prefect task wrapper of validate_rows (pure, no retries)."""
-    checked = validate_rows(rows, source, shape_problems)
-    crash_point("validated")
-    return checked

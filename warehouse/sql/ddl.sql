@@ -105,3 +105,20 @@ ALTER TABLE raw.submission_rows ADD COLUMN IF NOT EXISTS shape_rule VARCHAR;
 ALTER TABLE raw.submission_rows ADD COLUMN IF NOT EXISTS shape_value VARCHAR;
 ALTER TABLE raw.feedback_rows ADD COLUMN IF NOT EXISTS shape_rule VARCHAR;
 ALTER TABLE raw.feedback_rows ADD COLUMN IF NOT EXISTS shape_value VARCHAR;
+
+-- What each snapshot was built from (skip a day whose inputs did not change), and whether it
+-- holds the latest-only marts (warehouse/db.py, LATEST_ONLY).
+ALTER TABLE ops.snapshots ADD COLUMN IF NOT EXISTS inputs VARCHAR;
+ALTER TABLE ops.snapshots ADD COLUMN IF NOT EXISTS with_latest BOOLEAN DEFAULT false;
+
+-- Which snapshot each publish wrote (a run whose snapshot is already published only
+-- replaces the published run tables).
+CREATE TABLE IF NOT EXISTS ops.publications (
+    path VARCHAR NOT NULL,
+    as_of DATE,
+    built_at TIMESTAMP,
+    published_at TIMESTAMP NOT NULL
+);
+
+-- Modification time of each path/content when last seen: an unchanged file is not hashed again.
+ALTER TABLE ops.inbox_files ADD COLUMN IF NOT EXISTS mtime_ns BIGINT;

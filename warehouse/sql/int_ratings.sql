@@ -19,34 +19,56 @@ long AS (
 ),
 per_ministry AS (
     SELECT ministry_key, criterion, avg(rating) AS m_mean, stddev_samp(rating) AS m_sd
-    FROM long GROUP BY ALL
+    FROM long WHERE normalize_ministries GROUP BY ALL
 ),
 overall AS (
     SELECT criterion, avg(rating) AS o_mean, coalesce(stddev_samp(rating), 0) AS o_sd
-    FROM long GROUP BY ALL
+    FROM long WHERE normalize_ministries GROUP BY ALL
 ),
+-- Each option is a branch that is empty unless the option is on, so the default scoring
+-- pays for neither the per-ministry statistics nor the windows (minutes at 1M requests).
 valued AS (
+    SELECT l.*, l.rating::DECIMAL(18, 6) AS value  -- exact sums: order-independent results
+    FROM long AS l
+    WHERE NOT normalize_ministries
+    UNION ALL
     SELECT
         l.*,
-        CASE
-            WHEN normalize_ministries
-                THEN o.o_mean + o.o_sd * coalesce((l.rating - m.m_mean) / nullif(m.m_sd, 0), 0)
-            ELSE l.rating
-        END::DECIMAL(18, 6) AS value  -- exact sums: results do not depend on summation order
+        (o.o_mean + o.o_sd * coalesce((l.rating - m.m_mean) / nullif(m.m_sd, 0), 0))::DECIMAL(18, 6) AS value
     FROM long AS l
     JOIN per_ministry AS m USING (ministry_key, criterion)
     JOIN overall AS o USING (criterion)
+    WHERE normalize_ministries
+),
+-- Only request-criteria with five or more ratings can be trimmed: count first, so the
+-- windows sort those few, not every rating.
+counted AS (
+    SELECT submission_id, criterion, count(*) AS n_ratings
+    FROM valued
+    WHERE trim_reviews
+    GROUP BY ALL
 ),
 ordered AS (
     SELECT
-        *,
-        count(*) OVER w AS n_ratings,
-        row_number() OVER (w ORDER BY value ASC, ministry_key ASC) AS from_low,
-        row_number() OVER (w ORDER BY value DESC, ministry_key DESC) AS from_high
-    FROM valued
-    WINDOW w AS (PARTITION BY submission_id, criterion)
+        v.*,
+        c.n_ratings,
+        row_number() OVER (w ORDER BY v.value ASC, v.ministry_key ASC) AS from_low,
+        row_number() OVER (w ORDER BY v.value DESC, v.ministry_key DESC) AS from_high
+    FROM valued AS v
+    JOIN counted AS c USING (submission_id, criterion)
+    WHERE trim_reviews AND c.n_ratings >= 5
+    WINDOW w AS (PARTITION BY v.submission_id, v.criterion)
 )
+SELECT v.submission_id, v.ministry, v.ministry_key, v.criterion, v.rating, v.value, false AS trimmed
+FROM valued AS v
+WHERE NOT trim_reviews
+UNION ALL
+SELECT v.submission_id, v.ministry, v.ministry_key, v.criterion, v.rating, v.value, false AS trimmed
+FROM valued AS v
+JOIN counted AS c USING (submission_id, criterion)
+WHERE trim_reviews AND c.n_ratings < 5
+UNION ALL
 SELECT
     submission_id, ministry, ministry_key, criterion, rating, value,
-    coalesce(trim_reviews AND n_ratings >= 5 AND (from_low = 1 OR from_high = 1), false) AS trimmed
+    (from_low = 1 OR from_high = 1) AS trimmed
 FROM ordered;

@@ -2,7 +2,7 @@
 -- left out) and the weighted mean of the criteria that are present, each rounded to 4
 -- places. The score is computed from the rounded averages, so it can be recomputed from
 -- the published table.
-CREATE OR REPLACE MACRO request_scores(
+CREATE OR REPLACE MACRO compute_request_scores(
     d, w_cooperation, w_prospects, w_business, trim_reviews, normalize_ministries, exclude_ministry
 ) AS TABLE
 WITH ratings AS (
@@ -38,3 +38,10 @@ SELECT
     ) AS score
 FROM requests_as_of(d) AS q
 LEFT JOIN per_request AS p USING (submission_id);
+
+-- The name marts use. While a day's marts are built, a temporary macro of this name serves
+-- the run's own scoring from a table computed once (warehouse/db.py, _materialize_day).
+CREATE OR REPLACE MACRO request_scores(
+    d, w_cooperation, w_prospects, w_business, trim_reviews, normalize_ministries, exclude_ministry
+) AS TABLE
+FROM compute_request_scores(d, w_cooperation, w_prospects, w_business, trim_reviews, normalize_ministries, exclude_ministry);

@@ -57,7 +57,12 @@ class Given:
         return self
 
     def mart(self, name: str, as_of: str, order: str = "ALL", **params) -> pd.DataFrame:
-        db.build_snapshot(self.path, dt.date.fromisoformat(as_of), {**DEFAULTS, **params})
+        day = dt.date.fromisoformat(as_of)
+        db.build_snapshot(self.path, day, {**DEFAULTS, **params})
+        if name in db.LATEST_ONLY:  # kept for the newest day only; computed on request for others
+            frame = db.snapshot_tables(self.path, day)[name].drop(columns=["as_of"])
+            keys = [c.strip() for c in order.split(",")] if order != "ALL" else list(frame.columns)
+            return frame.sort_values(keys).reset_index(drop=True)
         with db.connect(self.path) as con:
             return con.execute(
                 f"SELECT * EXCLUDE (as_of) FROM hist.{name} WHERE as_of = ? ORDER BY {order}",
