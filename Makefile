@@ -8,7 +8,7 @@ export UV_COMPILE_BYTECODE := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 
-.PHONY: demo test lint venv clean lock serve
+.PHONY: demo test lint venv clean lock serve bench profile
 
 demo: $(STAMP)
 	$(BIN)/kcity demo
@@ -39,3 +39,12 @@ clean:
 # The Prefect server, work pool, deployments and a worker on 127.0.0.1 (Ctrl-C stops them).
 serve: $(STAMP)
 	bash scripts/serve.sh
+
+# The benchmark (bench/README.md): `make bench` (1M rows, ~30 min) or `make bench SIZE=small`.
+SIZE ?= default
+bench: $(STAMP)
+	$(BIN)/python -m bench.run --size $(SIZE) $(if $(RUNS),--runs $(RUNS)) $(if $(HEAVY_RUNS),--heavy-runs $(HEAVY_RUNS))
+
+# A profile of the full run at SIZE (pyinstrument), written to bench/profile-$(SIZE).txt.
+profile: $(STAMP)
+	$(BIN)/python -m bench.profile --size $(SIZE)

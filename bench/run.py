@@ -1,0 +1,384 @@
+"""The benchmark: `make bench [SIZE=small|default] [RUNS=n]` prints one table.
+
+Every case is a separate process (wall time and its peak RSS from wait4), all Prefect
+cases against one Prefect server started here, ratios computed pair by pair in this run.
+The pipeline's own output is checked (row counts reconcile with the generator's
+manifest); a wrong result fails the benchmark. Speed is reported, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench"
+PY = sys.executable
+KCITY = str(Path(PY).with_name("kcity"))
+SIZES = {
+    "small": {"rows": 20_000, "xlsx_rows": 5_000, "runs": 1},
+    "default": {"rows": 1_000_000, "xlsx_rows": 100_000, "runs": 3},
+}
+
+
+class BenchError(Exception):
+    """The pipeline's output did not reconcile: the benchmark's figures would mean nothing."""
+
+
+def timed(cmd: list[str], env: dict, log: Path) -> tuple[float, float]:
+    """Run one process; (wall seconds, peak RSS MiB of it and its waited-for children)."""
+    with open(log, "a") as out:
+        out.write(f"\n$ {' '.join(cmd)}\n")
+        out.flush()
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise BenchError(f"{' '.join(cmd)} exited {proc.returncode}; see {log}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """One Prefect server for every Prefect case, as `make serve` runs it in production."""
+
+    def __init__(self, home: Path, log: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/api"
+        env = os.environ | {"PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+        self.log = open(log, "w")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [PY, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(self.port)],
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/health", timeout=2):
+                    return
+            except OSError:
+                time.sleep(0.5)
+        self.stop()
+        raise BenchError(f"Prefect server did not start; see {log}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(30)
+        self.log.close()
+
+
+def dlt_python(work: Path) -> str:
+    """The peer's own virtual environment (dlt pins its own dependencies), created once."""
+    venv = BENCH / ".venv-dlt"
+    python = venv / "bin" / "python"
+    stamp = venv / ".installed"
+    req = BENCH / "requirements-dlt.txt"
+    if not stamp.exists() or stamp.read_text() != req.read_text():
+        uv = str(Path(PY).with_name("uv"))
+        subprocess.run([uv, "venv", "-q", "--python", PY, str(venv)], check=True)
+        subprocess.run([uv, "pip", "install", "-q", "--python", str(python), "-r", str(req)], check=True)
+        stamp.write_text(req.read_text())
+    return str(python)
+
+
+class Bench:
+    def __init__(self, work: Path, size: str, runs: int, heavy_runs: int):
+        self.work, self.size, self.runs, self.heavy_runs = work, size, runs, heavy_runs
+        self.spec = SIZES[size]
+        self.log = work / "bench.log"
+        self.results: dict[str, list[tuple[float, float]]] = {}
+        self.notes: list[str] = []
+
+    def measure(
+        self,
+        name: str,
+        cmd: list[str],
+        env: dict,
+        before=None,
+        after=None,
+        heavy=False,
+        inner: Path | None = None,
+    ) -> None:
+        """Run a case `runs` times (`heavy_runs` for the long ones); with `inner`, the time is
+        the one the process wrote there (work without interpreter start and imports)."""
+        for _ in range(self.heavy_runs if heavy else self.runs):
+            if before:
+                before()
+            wall, rss = timed(cmd, env, self.log)
+            if inner is not None:
+                wall = float(inner.read_text())
+            self.results.setdefault(name, []).append((wall, rss))
+            if after:
+                after()
+        walls = [w for w, _ in self.results[name]]
+        print(f"  {name:<14} {statistics.median(walls):8.2f} s", flush=True)
+
+    def median(self, name: str) -> float:
+        return statistics.median(w for w, _ in self.results[name])
+
+    # --- the pipeline's output must reconcile ------------------------------------------
+
+    def check_full(self, data: Path, manifest: dict) -> None:
+        with duckdb.connect(str(data / "kcity.duckdb"), read_only=True) as con:
+            report = {
+                r[0]: (r[1], r[2], r[3])
+                for r in con.execute(
+                    "SELECT file_name, rows_read, rows_loaded, rows_quarantined FROM marts.load_report"
+                ).fetchall()
+            }
+            requests = con.execute("SELECT n_requests FROM marts.headline").fetchone()[0]
+        for rel, want in manifest["files"].items():
+            got = report.get(Path(rel).name)
+            if got is None:
+                raise BenchError(f"{rel} missing from marts.load_report")
+            read, loaded, quarantined = got
+            if (read, quarantined) != (want["rows"], want["quarantined"]) or read != loaded + quarantined:
+                raise BenchError(f"{rel}: read/loaded/quarantined {got}, generator says {want}")
+        if requests <= 0:
+            raise BenchError("headline counts no requests")
+
+    def check_loaded(self, data: Path, file_name: str, rows: int) -> None:
+        with duckdb.connect(str(data / "kcity.duckdb"), read_only=True) as con:
+            got = con.execute(
+                "SELECT rows_read, rows_loaded + rows_quarantined FROM marts.load_report WHERE file_name = ?",
+                [file_name],
+            ).fetchall()
+        if got != [(rows, rows)]:
+            raise BenchError(f"{file_name}: (read, loaded + quarantined) {got}, expected {rows} each")
+
+    # --- the cases ---------------------------------------------------------------------
+
+    def run(self) -> dict:
+        from bench import generate
+
+        rows = self.spec["rows"]
+        print(f"Generating {rows:,} submission rows (+{3 * rows:,} feedback rows) ...", flush=True)
+        sets = {}
+        for label, n in (("1x", rows), ("2x", 2 * rows)):
+            out = self.work / f"data-{label}"
+            manifest_path = out / "manifest.json"
+            if manifest_path.exists() and json.loads(manifest_path.read_text())["rows"] == n:
+                sets[label] = (out, json.loads(manifest_path.read_text()))
+            else:
+                shutil.rmtree(out, ignore_errors=True)
+                xlsx = self.spec["xlsx_rows"] if label == "1x" else None
+                sets[label] = (out, generate.generate(out, n, xlsx_rows=xlsx))
+        base, manifest = sets["1x"]
+        last = dt.date.fromisoformat(manifest["last_day"])
+        inbox_bytes = sum(p.stat().st_size for p in (base / "inbox").rglob("*") if p.is_file())
+        print(f"Inbox: {inbox_bytes / 2**20:,.0f} MiB in {len(manifest['files'])} files", flush=True)
+
+        server = Server(self.work / "prefect", self.work / "prefect-server.log")
+        try:
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("KCITY_", "PREFECT_"))}
+            env |= {
+                "PREFECT_API_URL": server.url,
+                "PREFECT_HOME": str(self.work / "prefect"),
+                "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                "KCITY_SETTLE_SECONDS": "0",
+            }
+
+            def kcity_env(data_set: Path, data: Path) -> dict:
+                return env | {"KCITY_DATA_DIR": str(data), "KCITY_INBOX": str(data_set / "inbox")}
+
+            print("Measuring (median wall):", flush=True)
+            self.measure(
+                "floor",
+                [PY, str(BENCH / "floor.py"), str(base / "inbox"), str(self.work / "floor.duckdb")],
+                env,
+            )
+            self.measure("prefect floor", [PY, str(BENCH / "noop_flow.py")], env)
+
+            data = self.work / "run"
+            fresh = lambda: shutil.rmtree(data, ignore_errors=True)  # noqa: E731
+            nightly = [KCITY, "nightly", "--date", str(last)]
+            self.measure("full", nightly, kcity_env(base, data), before=fresh, heavy=True)
+            self.check_full(data, manifest)
+            self.measure("nothing new", nightly, kcity_env(base, data))
+            self.check_full(data, manifest)
+
+            saved = self.work / "after-full"
+            shutil.rmtree(saved, ignore_errors=True)
+            shutil.copytree(data, saved)
+            new_day = last + dt.timedelta(days=1)
+            late = generate.one_day(base, new_day, rows=1000)
+
+            def restore() -> None:
+                shutil.rmtree(data, ignore_errors=True)
+                shutil.copytree(saved, data)
+
+            try:
+                self.measure(
+                    "one new day",
+                    [KCITY, "nightly", "--date", str(new_day)],
+                    kcity_env(base, data),
+                    before=restore,
+                    after=lambda: self.check_loaded(data, Path(late).name, 1000),
+                    heavy=True,
+                )
+            finally:
+                (base / "inbox" / late).unlink()
+                shutil.rmtree(base / "inbox" / Path(late).parent)
+            restore()
+            start = dt.date.fromisoformat(min(Path(r).parts[1] for r in manifest["files"]))
+            self.measure(
+                "backfill 30d",
+                [KCITY, "backfill", "--start", str(start), "--end", str(start + dt.timedelta(days=29))],
+                kcity_env(base, data),
+                heavy=True,
+            )
+            self.check_full(data, manifest)
+
+            data2 = self.work / "run-2x"
+            self.measure(
+                "full 2x",
+                nightly,
+                kcity_env(sets["2x"][0], data2),
+                before=lambda: shutil.rmtree(data2, ignore_errors=True),
+                heavy=True,
+            )
+            self.check_full(data2, sets["2x"][1])
+        finally:
+            server.stop()
+
+        peer = dlt_python(self.work)
+        self.measure(
+            "peer (dlt)",
+            [
+                peer,
+                str(BENCH / "peer_dlt.py"),
+                str(base / "inbox"),
+                str(self.work / "peer.duckdb"),
+                str(self.work / "dlt"),
+            ],
+            env,
+            heavy=True,
+        )
+        xlsx = str(base / manifest["xlsx"]["path"])
+        self.measure(
+            "xlsx calamine",
+            [PY, str(BENCH / "xlsx.py"), "calamine", xlsx, str(manifest["xlsx"]["rows"])],
+            env,
+        )
+        self.measure(
+            "xlsx kcity", [PY, str(BENCH / "xlsx.py"), "kcity", xlsx, str(manifest["xlsx"]["rows"])], env
+        )
+        return {"inbox_mib": inbox_bytes / 2**20, "rows": rows, "last_day": str(last)}
+
+    def table(self, facts: dict) -> str:
+        m = self.median
+        floor, pf = m("floor"), m("prefect floor")
+        rss = {k: max(r for _, r in v) for k, v in self.results.items()}
+
+        def line(name: str, ratio: str, target: str, ok: bool | None) -> str:
+            walls = [w for w, _ in self.results[name]]
+            verdict = "" if ok is None else ("met" if ok else "NOT met")
+            return (
+                f"| {name} | {m(name):.2f} | {min(walls):.2f}–{max(walls):.2f} | {rss[name]:,.0f} "
+                f"| {ratio} | {target} | {verdict} |"
+            )
+
+        full_ratio = (m("full") - pf) / floor
+        rows = [
+            "| case | wall median (s) | min–max (s) | peak RSS (MiB) | ratio | target | |",
+            "|---|---:|---:|---:|---|---|---|",
+            line("floor", "1.00× floor", "", None),
+            line("prefect floor", "", "", None),
+            line("full", f"(full − prefect floor) = {full_ratio:.2f}× floor", "≤ 2.5×", full_ratio <= 2.5),
+            line(
+                "nothing new",
+                f"{m('nothing new') / pf:.2f}× prefect floor",
+                "≤ 1.3×",
+                m("nothing new") / pf <= 1.3,
+            ),
+            line(
+                "one new day",
+                f"{m('one new day') / pf:.2f}× prefect floor",
+                "≤ 2×",
+                m("one new day") / pf <= 2,
+            ),
+            line("backfill 30d", f"{m('backfill 30d') / m('full'):.2f}× full", "", None),
+            line(
+                "peer (dlt)",
+                f"full / peer = {m('full') / m('peer (dlt)'):.2f}",
+                "< 1",
+                m("full") < m("peer (dlt)"),
+            ),
+            line(
+                "full 2x", f"{m('full 2x') / m('full'):.2f}× full", "≤ 2.1×", m("full 2x") / m("full") <= 2.1
+            ),
+            line(
+                "xlsx kcity",
+                f"{m('xlsx kcity') / m('xlsx calamine'):.2f}× calamine",
+                "≤ 1.3×",
+                m("xlsx kcity") / m("xlsx calamine") <= 1.3,
+            ),
+            line("xlsx calamine", "", "", None),
+        ]
+        mem_ok = rss["full"] <= 1024 and rss["full 2x"] <= rss["full"] * 1.1
+        rows.append("")
+        rows.append(
+            f"Peak RSS of full: {rss['full']:,.0f} MiB at 1×, {rss['full 2x']:,.0f} MiB at 2× "
+            f"(target ≤ 1024 MiB and flat: {'met' if mem_ok else 'NOT met'})."
+        )
+        head = (
+            f"Size {self.size}: {facts['rows']:,} submission rows + {3 * facts['rows']:,} feedback rows, "
+            f"{facts['inbox_mib']:,.0f} MiB; {self.runs} run(s) per case ({self.heavy_runs} for full, one new day, "
+            f"backfill, full 2x and the peer); xlsx times are the read alone (imports excluded); "
+            f"{dt.date.today()}, {platform.machine()} × {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"duckdb {duckdb.__version__}."
+        )
+        return head + "\n\n" + "\n".join(rows)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--size", choices=sorted(SIZES), default="default")
+    p.add_argument("--runs", type=int, default=None)
+    p.add_argument("--heavy-runs", type=int, default=None, help="runs of the long cases (default: --runs)")
+    p.add_argument("--work", type=Path, default=ROOT / "bench" / "work")
+    args = p.parse_args()
+    work = args.work / args.size
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "bench.log").write_text("")
+    runs = args.runs or SIZES[args.size]["runs"]
+    bench = Bench(work, args.size, runs, args.heavy_runs or runs)
+    try:
+        facts = bench.run()
+    except BenchError as e:
+        print(f"BENCHMARK FAILED: {e}", file=sys.stderr)
+        sys.exit(1)
+    table = bench.table(facts)
+    print()
+    print(table)
+    (work / "results.md").write_text(table + "\n", encoding="utf-8")
+    (work / "results.json").write_text(json.dumps(bench.results, indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
