@@ -283,8 +283,15 @@ def render(m: dict[str, pd.DataFrame], generated: dt.datetime) -> str:
     cols = {"submission_id": "Request", "country_name": "Country", "category": "Category",
             "project_title": "Project", "score": "Score"}  # fmt: skip
     for office in ("railway", "road", "airport"):
-        rows = subs[subs["office"] == office].sort_values(["country_name", "submission_id"])
+        rows = subs[subs["office"] == office]
         out.append(f"<h3>{OFFICE_LABELS[office]} office — {len(rows)} request(s)</h3>")
+        if len(rows) > ROUTED_LISTED:  # a printable report: the best-scored, the rest in marts.submissions
+            rows = rows.sort_values(["score", "submission_id"], ascending=[False, True]).head(ROUTED_LISTED)
+            out.append(
+                f"<p class='note'>The {ROUTED_LISTED} best-scored are listed; all of them are in "
+                "<code>marts.submissions</code>.</p>"
+            )
+        rows = rows.sort_values(["country_name", "submission_id"])
         out.append(_table(rows, cols, {"score"}) if len(rows) else "<p class='note'>None.</p>")
     share = len(pan) / max(int(h.n_requests), 1)
     out.append(f"<h3>Pan-government — {len(pan)} of {h.n_requests} requests ({share:.0%})</h3>")
@@ -333,6 +340,9 @@ def render(m: dict[str, pd.DataFrame], generated: dt.datetime) -> str:
         "</body></html>",
     ]
     return "\n".join(out)
+
+
+ROUTED_LISTED = 100  # requests listed per office in the report
 
 
 def read_marts(published: Path) -> dict[str, pd.DataFrame]:

@@ -1,5 +1,6 @@
 """Every input format and encoding of the contract reads to the same raw text rows."""
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,21 @@ def test_ragged_rows_and_broken_json_lines_are_quarantined_not_dropped(tmp_path)
     assert raw.rows_read == 3
     assert checked.quarantine.loc[checked.quarantine["row_number"] == 3, "rule"].iloc[0] == "json_line_broken"
     assert len(checked.valid) == 2
+
+
+def test_unchanged_files_are_not_hashed_again_and_changed_ones_are(tmp_path):
+    import os
+
+    from tasks.inbox import scan_inbox
+
+    path = tmp_path / "inbox" / "submissions" / "2020-03-02" / "form.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text("submission_id\nS-1\n")
+    os.utime(path, (1_600_000_000, 1_600_000_000))
+    stat = path.stat()
+    rel = "submissions/2020-03-02/form.csv"
+    known = {(rel, stat.st_size, stat.st_mtime_ns): "hash-from-an-earlier-run"}
+    scan = scan_inbox.fn
+    assert scan(tmp_path / "inbox", dt.date(2020, 3, 2), 0, known)[0].sha256 == "hash-from-an-earlier-run"
+    os.utime(path, (1_600_000_100, 1_600_000_100))  # touched: read again
+    assert scan(tmp_path / "inbox", dt.date(2020, 3, 2), 0, known)[0].sha256 != "hash-from-an-earlier-run"

@@ -1,0 +1,60 @@
+"""Large files go in batches: the result must equal reading them whole."""
+
+import datetime as dt
+
+import pytest
+
+from tasks import load
+from tasks.plan import LoadItem
+from warehouse import db
+
+HEADER = "submission_id,submitted_at,country,institution,track,category,project_title,contact_email"
+
+
+def row(sid: str, title: str = "T") -> str:
+    return f"{sid},2020-03-01,Peru,Lima,urban_development,new_city,{title},a@lima.gob.pe"
+
+
+def ingest(tmp_path, lines: list[str], block: int, monkeypatch) -> tuple[dict, list[tuple]]:
+    inbox = tmp_path / "inbox"
+    rel = "submissions/2020-03-02/form.csv"
+    (inbox / rel).parent.mkdir(parents=True)
+    (inbox / rel).write_text("\n".join([HEADER, *lines]) + "\n", encoding="utf-8")
+    internal = tmp_path / "internal.duckdb"
+    db.init_warehouse(internal)
+    monkeypatch.setattr(load, "CSV_BLOCK_BYTES", block)
+    item = LoadItem("sha-1", "submissions", dt.date(2020, 3, 2), rel, "form.csv", True)
+    ledger = load._ingest(internal, inbox, item)
+    with db.connect(internal) as con:
+        quarantine = con.execute(
+            "SELECT row_number, column_name, rule, value FROM ops.quarantine ORDER BY ALL"
+        ).fetchall()
+    return ledger, quarantine
+
+
+@pytest.mark.parametrize("block", [1 << 20, 256])  # one batch / many batches of a few rows
+def test_repeated_ids_in_different_batches_are_quarantined_like_in_one(tmp_path, monkeypatch, block):
+    lines = [row(f"S-{i}") for i in range(1, 40)] + [row("S-1"), "S-99,2020-03-01,Peru"]
+    ledger, quarantine = ingest(tmp_path, lines, block, monkeypatch)
+    assert (ledger["rows_read"], ledger["rows_loaded"], ledger["rows_quarantined"]) == (41, 38, 3)
+    assert quarantine == [
+        (2, "submission_id", "unique_within_file", "S-1"),
+        (41, "submission_id", "unique_within_file", "S-1"),
+        (42, None, "field_count", "3 fields, header has 8"),
+    ]
+
+
+def test_a_record_larger_than_a_block_rereads_the_file_whole(tmp_path, monkeypatch):
+    lines = [row("S-1"), row("S-2", title="x" * 2000), row("S-3")]
+    ledger, quarantine = ingest(tmp_path, lines, 256, monkeypatch)
+    assert (ledger["rows_read"], ledger["rows_loaded"], ledger["rows_quarantined"]) == (3, 2, 1)
+    assert quarantine == [(3, "project_title", "max_length_300", "x" * 2000)]
+
+
+def test_an_error_late_in_a_file_rejects_it_whole_and_keeps_nothing_of_it(tmp_path, monkeypatch):
+    lines = [row(f"S-{i}") for i in range(1, 40)] + ['S-50,2020-03-01,"Peru']  # unclosed quote at the end
+    ledger, _ = ingest(tmp_path, lines, 256, monkeypatch)
+    assert ledger["status"] == "rejected" and "broken CSV" in ledger["error"]
+    with db.connect(tmp_path / "internal.duckdb") as con:
+        assert con.execute("SELECT count(*) FROM raw.submission_rows").fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM stg.submissions").fetchone()[0] == 0

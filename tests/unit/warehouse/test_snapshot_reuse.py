@@ -1,0 +1,62 @@
+"""A day is rebuilt only when its inputs change; a day with nothing delivered copies the day
+before; the latest-only marts follow the newest snapshot."""
+
+import datetime as dt
+
+import pandas as pd
+
+from tests.unit.warehouse.conftest import DEFAULTS, Given, review, submission
+from warehouse import db
+
+D1, D2, D3 = dt.date(2020, 2, 3), dt.date(2020, 2, 4), dt.date(2020, 2, 5)
+
+
+def loaded(tmp_path, name: str) -> Given:
+    g = Given(tmp_path / name)
+    g.file("a", "submissions", "2020-02-03", "f1.csv", [submission("S1"), submission("S2", "PER", row=3)])
+    g.file(
+        "b",
+        "feedback",
+        "2020-02-03",
+        "MOFA_f.csv",
+        [review("S1", "MOFA", 4, 4, 4), review("S2", "MOFA", 2, 3, 2, row=3)],
+    )
+    return g
+
+
+def hist(g: Given, mart: str, as_of: dt.date) -> pd.DataFrame:
+    with db.connect(g.path) as con:
+        return con.execute(
+            f"SELECT * EXCLUDE (as_of) FROM hist.{mart} WHERE as_of = ? ORDER BY ALL", [as_of]
+        ).df()
+
+
+def test_unchanged_inputs_are_not_rebuilt_and_changed_ones_are(tmp_path):
+    g = loaded(tmp_path, "w.duckdb")
+    assert db.build_snapshots(g.path, [D1], DEFAULTS) == [D1]
+    assert db.build_snapshots(g.path, [D1], DEFAULTS) == []  # nothing changed
+    assert db.build_snapshots(g.path, [D1], {**DEFAULTS, "w_business": 2.0}) == [D1]  # parameters changed
+    g.file("c", "submissions", "2020-02-03", "f2.csv", [submission("S3", "THA")])
+    assert db.build_snapshots(g.path, [D1], {**DEFAULTS, "w_business": 2.0}) == [D1]  # a load changed
+    assert hist(g, "headline", D1)["n_requests"].tolist() == [3]
+
+
+def test_a_day_with_nothing_delivered_equals_building_it_from_scratch(tmp_path):
+    copied = loaded(tmp_path, "copied.duckdb")
+    db.build_snapshots(copied.path, [D1, D2, D3], DEFAULTS)  # D2, D3 copy D1
+    fresh = loaded(tmp_path, "fresh.duckdb")
+    db.build_snapshots(fresh.path, [D3], DEFAULTS)
+    for mart in ("headline", "track_summary", "category_summary", "country_summary", "office_routing"):
+        pd.testing.assert_frame_equal(hist(copied, mart, D3), hist(fresh, mart, D3))
+    for mart in db.LATEST_ONLY:  # kept for the newest day only
+        pd.testing.assert_frame_equal(hist(copied, mart, D3), hist(fresh, mart, D3))
+        assert hist(copied, mart, D1).empty and hist(copied, mart, D2).empty
+
+
+def test_an_older_day_gets_its_latest_only_marts_on_request(tmp_path):
+    g = loaded(tmp_path, "w.duckdb")
+    db.build_snapshots(g.path, [D1, D3], DEFAULTS)
+    older = db.snapshot_tables(g.path, D1)["submissions"]
+    newest = db.snapshot_tables(g.path, D3)["submissions"]
+    assert older["submission_id"].tolist() == newest["submission_id"].tolist() == ["S1", "S2"]
+    assert hist(g, "submissions", D1).empty  # computed for the request, not stored
