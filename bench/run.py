@@ -189,6 +189,8 @@ class Bench:
                 xlsx = self.spec["xlsx_rows"] if label == "1x" else None
                 sets[label] = (out, generate.generate(out, n, xlsx_rows=xlsx))
         base, manifest = sets["1x"]
+        for leftover in (base / "inbox").glob("*/*/late_export.csv"):  # an interrupted earlier run's
+            shutil.rmtree(leftover.parent)
         last = dt.date.fromisoformat(manifest["last_day"])
         inbox_bytes = sum(p.stat().st_size for p in (base / "inbox").rglob("*") if p.is_file())
         print(f"Inbox: {inbox_bytes / 2**20:,.0f} MiB in {len(manifest['files'])} files", flush=True)

@@ -53,7 +53,7 @@ PUBLISH_ORDER = {
     "score_breakdown": "submission_id, ministry, criterion",
 }
 # DuckDB's share of memory (it spills to disk beyond this); keeps a run's peak bounded.
-MEMORY_LIMIT = os.environ.get("KCITY_DUCKDB_MEMORY", "500MB")
+MEMORY_LIMIT = os.environ.get("KCITY_DUCKDB_MEMORY", "1GB")
 _PARAM = re.compile(r"\$([a-z_]+)")
 
 
@@ -73,7 +73,10 @@ def select_sql(name: str, values: dict) -> tuple[str, dict]:
 def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open a DuckDB file; closed on exit."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only, config={"memory_limit": MEMORY_LIMIT})
+    # Insertion order is never relied on (every published table has an ORDER BY); not keeping
+    # it lets DuckDB stream large inserts within the memory limit.
+    config = {"memory_limit": MEMORY_LIMIT, "preserve_insertion_order": False}
+    con = duckdb.connect(str(path), read_only=read_only, config=config)
     try:
         yield con
     finally:
@@ -463,7 +466,9 @@ def build_snapshots(path: Path, dates: list[dt.date], params: dict, latest: bool
         }
         newest = max(dates)
         latest_day = newest if latest and (not existing or newest >= max(existing)) else None
-        previous: tuple[dt.date, str] | None = None
+        # The day before the first date, if built: a backfill builds one day per call.
+        before = [d for d in existing if d < min(dates)]
+        previous = (max(before), existing[max(before)][0]) if before else None
         for as_of in sorted(dates):
             key = _inputs_key(con, as_of, params, code)
             with_latest = as_of == latest_day

@@ -135,6 +135,7 @@ def test_history_tables_take_new_mart_columns(given):
 
     with db.connect(given.path) as con:
         con.execute("ALTER TABLE hist.headline DROP COLUMN n_shortlisted")  # as an older release built it
+        con.execute("UPDATE ops.snapshots SET inputs = 'built by an older release'")  # its mart code differed
     assert records(given.mart("headline", "2020-02-02"), "n_requests", "n_shortlisted") == [(1, 0)]
 
 
