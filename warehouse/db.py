@@ -430,6 +430,8 @@ def _inputs_key(con: duckdb.DuckDBPyConnection, as_of: dt.date, params: dict, co
 
 def _build_marts(con: duckdb.DuckDBPyConnection, as_of: dt.date, params: dict, marts: list[str]) -> None:
     """Compute `marts` for one day into hist.* (their rows of that day replaced)."""
+    if not marts:
+        return
     values = {"as_of": as_of, **params}
     _materialize_day(con, as_of, params)
     ministries = [
