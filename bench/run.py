@@ -136,7 +136,10 @@ class Bench:
             if after:
                 after()
         walls = [w for w, _ in self.results[name]]
-        print(f"  {name:<14} {statistics.median(walls):8.2f} s", flush=True)
+        rss = max(r for _, r in self.results[name])
+        print(f"  {name:<14} {statistics.median(walls):8.2f} s  {rss:7,.0f} MiB", flush=True)
+        # Kept as they come: a later case that fails does not lose these figures.
+        (self.work / "results.json").write_text(json.dumps(self.results, indent=1), encoding="utf-8")
 
     def median(self, name: str) -> float:
         return statistics.median(w for w, _ in self.results[name])
