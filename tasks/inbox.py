@@ -36,7 +36,7 @@ class InboxFile:
     sha256: str  # "" for a link (not read)
     size: int
     problem: str | None = None  # why it is not loaded at all (status 'ignored')
-    mtime_ns: int | None = None
+    stat_key: str | None = None  # size, mtime, ctime and inode when seen (see stat_key)
 
 
 def sha256_of(path: Path) -> str:
@@ -60,8 +60,14 @@ def _delivery_date(name: str) -> dt.date | None:
 TEMP_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".download", ".filepart")
 
 
-# (inbox path, size, modification time in ns) -> sha256, from earlier runs.
-KnownHashes = dict[tuple[str, int, int], str]
+# (inbox path, stat key) -> sha256, from earlier runs.
+KnownHashes = dict[tuple[str, str], str]
+
+
+def stat_key(stat: os.stat_result) -> str:
+    """Size, mtime, ctime and inode: a file rewritten in place, even with its old size and
+    mtime put back (cp -p, rsync -t, os.utime), gets a new ctime, which no tool can set."""
+    return f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}"
 
 
 def _classify(source: str, root: Path, path: Path, known: KnownHashes | None = None) -> InboxFile:
@@ -78,9 +84,9 @@ def _classify(source: str, root: Path, path: Path, known: KnownHashes | None = N
     stat = path.lstat()
     digest = ""
     if not path.is_symlink():
-        # A file with the path, size and modification time hashed before is not read again.
-        digest = (known or {}).get((rel, stat.st_size, stat.st_mtime_ns)) or sha256_of(path)
-    return InboxFile(source, rel, path.name, date, digest, stat.st_size, problem, stat.st_mtime_ns)
+        # A file whose path and stat key were hashed before is not read again.
+        digest = (known or {}).get((rel, stat_key(stat))) or sha256_of(path)
+    return InboxFile(source, rel, path.name, date, digest, stat.st_size, problem, stat_key(stat))
 
 
 def _walk(root: Path) -> list[Path]:

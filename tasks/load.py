@@ -36,7 +36,7 @@ def prepare_warehouse(internal: Path, files: list[InboxFile], up_to: dt.date) ->
                 "file_name": f.file_name,
                 "size_bytes": f.size,
                 "problem": f.problem,
-                "mtime_ns": f.mtime_ns,
+                "stat_key": f.stat_key,
             }
             for f in files
         ],
@@ -124,7 +124,7 @@ def ingest_file(internal: Path, inbox: Path, item: LoadItem) -> dict:
 
 @task(name="known-hashes")
 def known_hashes(internal: Path) -> dict:
-    """Hashes of inbox files seen before, by (path, size, mtime): unchanged files are not read."""
+    """Hashes of inbox files seen before, by (path, stat key): unchanged files are not read."""
     return db.known_hashes(internal)
 
 

@@ -97,20 +97,19 @@ def init_warehouse(path: Path) -> None:
             con.execute(sql_text(macro))
 
 
-def known_hashes(path: Path) -> dict[tuple[str, int, int], str]:
-    """(inbox path, size, mtime ns) -> sha256 of every file seen before (nothing before the
-    warehouse exists)."""
+def known_hashes(path: Path) -> dict[tuple[str, str], str]:
+    """(inbox path, stat key) -> sha256 of every file seen before (tasks/inbox.py, stat_key);
+    nothing before the warehouse exists."""
     if not path.exists():
         return {}
     with connect(path) as con:
         try:
             rows = con.execute(
-                "SELECT rel_path, size_bytes, mtime_ns, sha256 FROM ops.inbox_files "
-                "WHERE mtime_ns IS NOT NULL AND sha256 <> ''"
+                "SELECT rel_path, stat_key, sha256 FROM ops.inbox_files WHERE stat_key IS NOT NULL AND sha256 <> ''"
             ).fetchall()
         except (duckdb.BinderException, duckdb.CatalogException):  # a warehouse from before the column
             return {}
-    return {(r[0], r[1], r[2]): r[3] for r in rows}
+    return {(r[0], r[1]): r[2] for r in rows}
 
 
 def record_inbox_files(path: Path, files: list[dict], up_to: dt.date) -> None:
@@ -126,7 +125,7 @@ def record_inbox_files(path: Path, files: list[dict], up_to: dt.date) -> None:
             "file_name",
             "size_bytes",
             "problem",
-            "mtime_ns",
+            "stat_key",
         ],
     )
     with connect(path) as con:
@@ -138,7 +137,7 @@ def record_inbox_files(path: Path, files: list[dict], up_to: dt.date) -> None:
                 INSERT INTO ops.inbox_files BY NAME
                 SELECT *, now()::TIMESTAMP AS first_seen_at, true AS present FROM seen
                 ON CONFLICT (rel_path, sha256) DO UPDATE
-                SET problem = excluded.problem, present = true, mtime_ns = excluded.mtime_ns
+                SET problem = excluded.problem, present = true, stat_key = excluded.stat_key
                 """
             )
         con.execute(

@@ -120,5 +120,6 @@ CREATE TABLE IF NOT EXISTS ops.publications (
     published_at TIMESTAMP NOT NULL
 );
 
--- Modification time of each path/content when last seen: an unchanged file is not hashed again.
-ALTER TABLE ops.inbox_files ADD COLUMN IF NOT EXISTS mtime_ns BIGINT;
+-- Size, mtime, ctime and inode of each path/content when last seen: an unchanged file is
+-- not hashed again.
+ALTER TABLE ops.inbox_files ADD COLUMN IF NOT EXISTS stat_key VARCHAR;

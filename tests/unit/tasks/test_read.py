@@ -139,16 +139,17 @@ def test_ragged_rows_and_broken_json_lines_are_quarantined_not_dropped(tmp_path)
 def test_unchanged_files_are_not_hashed_again_and_changed_ones_are(tmp_path):
     import os
 
-    from tasks.inbox import scan_inbox
+    from tasks.inbox import scan_inbox, stat_key
 
     path = tmp_path / "inbox" / "submissions" / "2020-03-02" / "form.csv"
     path.parent.mkdir(parents=True)
     path.write_text("submission_id\nS-1\n")
     os.utime(path, (1_600_000_000, 1_600_000_000))
-    stat = path.stat()
     rel = "submissions/2020-03-02/form.csv"
-    known = {(rel, stat.st_size, stat.st_mtime_ns): "hash-from-an-earlier-run"}
+    known = {(rel, stat_key(path.stat())): "hash-from-an-earlier-run"}
     scan = scan_inbox.fn
     assert scan(tmp_path / "inbox", dt.date(2020, 3, 2), 0, known)[0].sha256 == "hash-from-an-earlier-run"
-    os.utime(path, (1_600_000_100, 1_600_000_100))  # touched: read again
+    path.write_text("submission_id\nS-2\n")  # same size, rewritten, and its old mtime put back
+    os.utime(path, (1_600_000_000, 1_600_000_000))
+    assert path.stat().st_mtime_ns == 1_600_000_000 * 10**9
     assert scan(tmp_path / "inbox", dt.date(2020, 3, 2), 0, known)[0].sha256 != "hash-from-an-earlier-run"
