@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -56,8 +57,14 @@ class Served:
             headers={"Content-Type": "application/json"},
             method="GET" if body is None else "POST",
         )
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return json.load(resp)
+        for attempt in range(4):  # a busy server (SQLite) may answer 503 for a moment
+            try:
+                with urllib.request.urlopen(req, timeout=30) as resp:
+                    return json.load(resp)
+            except urllib.error.HTTPError as e:
+                if e.code != 503 or attempt == 3:
+                    raise
+                time.sleep(2 * (attempt + 1))
 
     def deployment(self, name: str) -> dict:
         return next(d for d in self.api("/deployments/filter", {}) if d["name"] == name)
