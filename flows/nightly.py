@@ -50,7 +50,7 @@ def nightly(
     logger = get_run_logger()
     logger.info("Nightly as of %s; inbox %s", as_of, settings.inbox)
     run, days, results = current_run(), [as_of], []
-    with writer_lock(settings.lock_file, logger):
+    with writer_lock(settings.writer, logger):
         try:
             files = scan_inbox(settings.inbox, as_of, known=known_hashes(settings.internal_db))
             crash_point("scanned")

@@ -116,7 +116,7 @@ def export(settings, as_of: dt.date, fmt: str) -> int:
     if not settings.internal_db.exists():
         print(f"No warehouse at {settings.internal_db}: run `kcity nightly` first.", file=sys.stderr)
         return 1
-    with writer_lock(settings.lock_file, logging.getLogger("kcity.export")):
+    with writer_lock(settings.writer, logging.getLogger("kcity.export")):
         tables = snapshot_tables(settings.internal_db, as_of)
     if tables is None:
         print(

@@ -9,7 +9,14 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from warehouse.backend import Internal, Lake
+
 SEOUL = "Asia/Seoul"
+# KCITY_WAREHOUSE: where the internal warehouse lives (warehouse/backend.py).
+BACKENDS = ("duckdb", "ducklake")
+# The DuckLake catalog when KCITY_DUCKLAKE_CATALOG is unset: the local PostgreSQL of
+# `make serve-scaled` (scripts/pg.sh).
+DEFAULT_LAKE_CATALOG = "dbname=kcity_lake host=127.0.0.1 port=5433 user=postgres"
 
 
 @dataclass(frozen=True)
@@ -19,16 +26,32 @@ class Settings:
     data_dir: Path
     inbox: Path
     published_db: Path
+    backend: str = "duckdb"
+    lake_catalog: str = DEFAULT_LAKE_CATALOG
+    lake_data_path: str = ""
 
     @property
-    def internal_db(self) -> Path:
-        """The pipeline's own DuckDB file (raw rows, staging, quarantine, ledgers)."""
+    def internal_db(self) -> Internal:
+        """The pipeline's own warehouse (raw rows, staging, quarantine, ledgers, snapshots):
+        a DuckDB file under the data folder, or the DuckLake of KCITY_DUCKLAKE_*."""
+        if self.backend == "ducklake":
+            return Lake(
+                catalog=self.lake_catalog,
+                data_path=self.lake_data_path or f"{self.data_dir / 'lake'}/",
+                extension_dir=self.data_dir / "duckdb_extensions",
+            )
         return self.data_dir / "internal" / "warehouse.duckdb"
 
     @property
     def lock_file(self) -> Path:
         """The writer lock: one run writes the warehouse at a time."""
         return self.data_dir / "internal" / "writer.lock"
+
+    @property
+    def writer(self) -> Path | Lake:
+        """What the writer lock (warehouse/lock.py) locks: the lock file next to the embedded
+        warehouse, or the DuckLake (an advisory lock in its catalog, for every host)."""
+        return self.internal_db if self.backend == "ducklake" else self.lock_file
 
     @property
     def reports_dir(self) -> Path:
@@ -42,11 +65,22 @@ class Settings:
 
 
 def get_settings() -> Settings:
-    """Read KCITY_DATA_DIR, KCITY_INBOX and KCITY_DB from the environment."""
+    """Read KCITY_DATA_DIR, KCITY_INBOX, KCITY_DB and the warehouse backend (KCITY_WAREHOUSE,
+    KCITY_DUCKLAKE_CATALOG, KCITY_DUCKLAKE_DATA_PATH) from the environment."""
     data_dir = Path(os.environ.get("KCITY_DATA_DIR") or "./data").resolve()
     inbox = Path(os.environ.get("KCITY_INBOX") or data_dir / "inbox").resolve()
     db = Path(os.environ.get("KCITY_DB") or data_dir / "kcity.duckdb").resolve()
-    return Settings(data_dir=data_dir, inbox=inbox, published_db=db)
+    backend = (os.environ.get("KCITY_WAREHOUSE") or "duckdb").strip().lower()
+    if backend not in BACKENDS:
+        raise ValueError(f"KCITY_WAREHOUSE={backend!r}: expected one of {', '.join(BACKENDS)}")
+    return Settings(
+        data_dir=data_dir,
+        inbox=inbox,
+        published_db=db,
+        backend=backend,
+        lake_catalog=os.environ.get("KCITY_DUCKLAKE_CATALOG") or DEFAULT_LAKE_CATALOG,
+        lake_data_path=os.environ.get("KCITY_DUCKLAKE_DATA_PATH") or "",
+    )
 
 
 def local_server_url() -> str | None:

@@ -19,10 +19,11 @@ from tasks.read import CSV_BLOCK_BYTES, BlockTooSmall, RawBatch, UnreadableFile,
 from tasks.transform import STAGERS
 from tasks.validate import validate_rows
 from warehouse import db
+from warehouse.backend import Internal
 
 
 @task(name="prepare-warehouse")
-def prepare_warehouse(internal: Path, files: list[InboxFile], up_to: dt.date) -> dict[str, str]:
+def prepare_warehouse(internal: Internal, files: list[InboxFile], up_to: dt.date) -> dict[str, str]:
     """Create what is missing, record every inbox path seen; return sha256 -> loaded path."""
     db.init_warehouse(internal)
     db.record_inbox_files(
@@ -61,7 +62,7 @@ def _load_batches(raw_batches: Iterator[RawBatch], source: str) -> Iterator[db.L
         yield db.LoadBatch(raw_rows, STAGERS[source](checked.valid), checked.quarantine)
 
 
-def _ingest(internal: Path, inbox: Path, item: LoadItem) -> dict:
+def _ingest(internal: Internal, inbox: Path, item: LoadItem) -> dict:
     ledger = {
         "sha256": item.sha256,
         "source": item.source,
@@ -100,7 +101,7 @@ def _ingest(internal: Path, inbox: Path, item: LoadItem) -> dict:
 
 
 @task(name="ingest-file", retries=3, retry_delay_seconds=[1, 4, 16], retry_condition_fn=retry_on_io_errors)
-def ingest_file(internal: Path, inbox: Path, item: LoadItem) -> dict:
+def ingest_file(internal: Internal, inbox: Path, item: LoadItem) -> dict:
     """Read, validate and load one file content in batches, in one transaction: its rows end in
     the warehouse or in quarantine, or the whole file is recorded as rejected with the reason."""
     logger = get_run_logger()
@@ -123,13 +124,15 @@ def ingest_file(internal: Path, inbox: Path, item: LoadItem) -> dict:
 
 
 @task(name="known-hashes")
-def known_hashes(internal: Path) -> dict:
+def known_hashes(internal: Internal) -> dict:
     """Hashes of inbox files seen before, by (path, stat key): unchanged files are not read."""
     return db.known_hashes(internal)
 
 
 @task(name="build-snapshots")
-def build_snapshots(internal: Path, dates: list[dt.date], params: dict, latest: bool = True) -> list[dt.date]:
+def build_snapshots(
+    internal: Internal, dates: list[dt.date], params: dict, latest: bool = True
+) -> list[dt.date]:
     """Bring the mart snapshot of each date up to date (days whose inputs did not change are
     left as they are)."""
     built = db.build_snapshots(internal, dates, params, latest)
@@ -143,7 +146,7 @@ def build_snapshots(internal: Path, dates: list[dt.date], params: dict, latest: 
 
 
 @task(name="check-warehouse")
-def check_warehouse(internal: Path) -> None:
+def check_warehouse(internal: Internal) -> None:
     """Business rules that must return no rows; a failure stops the run before publishing."""
     failures = db.failed_checks(internal)
     if failures:
@@ -151,7 +154,7 @@ def check_warehouse(internal: Path) -> None:
 
 
 @task(name="publish", retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=retry_on_io_errors)
-def publish(internal: Path, published: Path) -> dt.date | None:
+def publish(internal: Internal, published: Path) -> dt.date | None:
     """Swap a freshly written published file in for BI tools."""
     latest = db.publish(internal, published)
     get_run_logger().info("Published %s (current as_of %s)", published, latest)
@@ -159,12 +162,24 @@ def publish(internal: Path, published: Path) -> dt.date | None:
 
 
 @task(name="snapshot-dates")
-def built_snapshot_dates(internal: Path) -> list[dt.date]:
+def built_snapshot_dates(internal: Internal) -> list[dt.date]:
     """The as_of dates already built."""
     return db.snapshot_dates(internal)
 
 
 @task(name="ledger-in-range")
-def ledger_in_range(internal: Path, start: dt.date, end: dt.date) -> list[dict]:
+def ledger_in_range(internal: Internal, start: dt.date, end: dt.date) -> list[dict]:
     """What the deliveries dated start..end loaded before."""
     return db.loads_between(internal, start, end)
+
+
+@task(name="last-load-time")
+def last_load_time(internal: Internal) -> dt.datetime | None:
+    """When the last content was loaded (the warehouse's own clock), None before any."""
+    return db.last_load_time(internal)
+
+
+@task(name="loads-since")
+def loads_since(internal: Internal, after: dt.datetime | None) -> list[dict]:
+    """Ledger rows of the contents loaded after `after` (every one when None)."""
+    return db.loads_since(internal, after)

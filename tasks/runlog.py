@@ -14,6 +14,7 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact, cr
 
 from tasks.summary import RunSummary
 from warehouse import db
+from warehouse.backend import Internal
 
 RUN_SUMMARY_KEY = "kcity-run-summary"
 SHORTLIST_KEY = "kcity-shortlist"
@@ -50,7 +51,7 @@ def day_row(day: dt.date, run: dict, results: list[dict], status: str, message: 
 
 @task(name="record-run-days")
 def record_run_days(
-    internal: Path,
+    internal: Internal,
     days: list[dt.date],
     run: dict,
     results: list[dict],

@@ -25,6 +25,8 @@ import pyarrow as pa
 
 from kcity.faults import crash_point
 from schemas.reference import DATA as REFERENCE_DATA
+from warehouse.backend import Internal, Lake
+from warehouse.backend import attach as attach_lake
 
 SQL = Path(__file__).resolve().parent / "sql"
 MARTS = [
@@ -70,20 +72,29 @@ def select_sql(name: str, values: dict) -> tuple[str, dict]:
 
 
 @contextlib.contextmanager
-def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open a DuckDB file; closed on exit."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def connect(path: Internal, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open a DuckDB file, or the DuckLake warehouse (its catalog the default database);
+    closed on exit."""
     # Insertion order is never relied on (every published table has an ORDER BY); not keeping
     # it lets DuckDB stream large inserts within the memory limit.
     config = {"memory_limit": MEMORY_LIMIT, "preserve_insertion_order": False}
-    con = duckdb.connect(str(path), read_only=read_only, config=config)
+    if isinstance(path, Lake):
+        con = duckdb.connect(config=config)
+        try:
+            attach_lake(con, path, read_only=read_only)
+        except BaseException:
+            con.close()
+            raise
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(path), read_only=read_only, config=config)
     try:
         yield con
     finally:
         con.close()
 
 
-def init_warehouse(path: Path) -> None:
+def init_warehouse(path: Internal) -> None:
     """Create schemas and tables if missing; refresh reference tables and macros."""
     with connect(path) as con:
         con.execute(sql_text("ddl"))
@@ -97,7 +108,7 @@ def init_warehouse(path: Path) -> None:
             con.execute(sql_text(macro))
 
 
-def known_hashes(path: Path) -> dict[tuple[str, str], str]:
+def known_hashes(path: Internal) -> dict[tuple[str, str], str]:
     """(inbox path, stat key) -> sha256 of every file seen before (tasks/inbox.py, stat_key);
     nothing before the warehouse exists."""
     if not path.exists():
@@ -112,7 +123,7 @@ def known_hashes(path: Path) -> dict[tuple[str, str], str]:
     return {(r[0], r[1]): r[2] for r in rows}
 
 
-def record_inbox_files(path: Path, files: list[dict], up_to: dt.date) -> None:
+def record_inbox_files(path: Internal, files: list[dict], up_to: dt.date) -> None:
     """Merge the paths seen in the inbox into ops.inbox_files (first sighting kept); mark
     what was seen before (delivered up to `up_to`) but is gone now as no longer present."""
     seen = pd.DataFrame(
@@ -132,12 +143,20 @@ def record_inbox_files(path: Path, files: list[dict], up_to: dt.date) -> None:
         con.register("seen", seen)
         con.execute("BEGIN TRANSACTION")
         if len(seen):
+            # A merge on (rel_path, sha256) written as UPDATE + INSERT: DuckLake has no keys.
+            con.execute(
+                """
+                UPDATE ops.inbox_files AS f
+                SET problem = s.problem, present = true, stat_key = s.stat_key
+                FROM seen AS s WHERE s.rel_path = f.rel_path AND s.sha256 = f.sha256
+                """
+            )
             con.execute(
                 """
                 INSERT INTO ops.inbox_files BY NAME
-                SELECT *, now()::TIMESTAMP AS first_seen_at, true AS present FROM seen
-                ON CONFLICT (rel_path, sha256) DO UPDATE
-                SET problem = excluded.problem, present = true, stat_key = excluded.stat_key
+                SELECT *, now()::TIMESTAMP AS first_seen_at, true AS present FROM seen AS s
+                WHERE NOT EXISTS (
+                    SELECT 1 FROM ops.inbox_files AS f WHERE f.rel_path = s.rel_path AND f.sha256 = s.sha256)
                 """
             )
         con.execute(
@@ -151,7 +170,7 @@ def record_inbox_files(path: Path, files: list[dict], up_to: dt.date) -> None:
         con.execute("COMMIT")
 
 
-def loaded_hashes(path: Path) -> dict[str, str]:
+def loaded_hashes(path: Internal) -> dict[str, str]:
     """sha256 -> rel_path of every content already loaded or rejected."""
     with connect(path) as con:
         return dict(con.execute("SELECT sha256, rel_path FROM ops.loads").fetchall())
@@ -199,7 +218,7 @@ def replay_batch(page: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def load_content(
-    path: Path,
+    path: Internal,
     ledger: dict,
     batches: Callable[[Iterator[pd.DataFrame] | None], Iterator[LoadBatch]] | None,
     replay: bool = False,
@@ -298,7 +317,7 @@ def _quarantine_repeated_ids(con: duckdb.DuckDBPyConnection, sha: str) -> None:
 
 
 def load_file(
-    path: Path,
+    path: Internal,
     ledger: dict,
     raw_rows: pd.DataFrame | None,
     staged: pd.DataFrame | None,
@@ -317,7 +336,7 @@ def load_file(
     load_content(path, dict(ledger), lambda _pages: iter([one]))
 
 
-def loads_between(path: Path, start: dt.date, end: dt.date) -> list[dict]:
+def loads_between(path: Internal, start: dt.date, end: dt.date) -> list[dict]:
     """Ledger rows of the deliveries dated start..end."""
     with connect(path) as con:
         cur = con.execute(
@@ -328,7 +347,30 @@ def loads_between(path: Path, start: dt.date, end: dt.date) -> list[dict]:
         return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
 
-def snapshot_dates(path: Path) -> list[dt.date]:
+def last_load_time(path: Internal) -> dt.datetime | None:
+    """The newest ops.loads.loaded_at (the warehouse's clock, as loads record it); None
+    before the first load."""
+    if not path.exists():
+        return None
+    with connect(path) as con:
+        try:
+            return con.execute("SELECT max(loaded_at) FROM ops.loads").fetchone()[0]
+        except duckdb.CatalogException:  # the warehouse is not initialised yet
+            return None
+
+
+def loads_since(path: Internal, after: dt.datetime | None) -> list[dict]:
+    """Ledger rows of the contents loaded after `after` (all when None)."""
+    with connect(path) as con:
+        cur = con.execute(
+            "SELECT * FROM ops.loads WHERE ? IS NULL OR loaded_at > ? ORDER BY delivery_date, rel_path",
+            [after, after],
+        )
+        cols = [c[0] for c in cur.description]
+        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+def snapshot_dates(path: Internal) -> list[dt.date]:
     """Every as_of that has a built snapshot."""
     with connect(path) as con:
         return [r[0] for r in con.execute("SELECT as_of FROM ops.snapshots ORDER BY as_of").fetchall()]
@@ -449,7 +491,7 @@ def _build_marts(con: duckdb.DuckDBPyConnection, as_of: dt.date, params: dict, m
     _drop_day(con)
 
 
-def build_snapshots(path: Path, dates: list[dt.date], params: dict, latest: bool = True) -> list[dt.date]:
+def build_snapshots(path: Internal, dates: list[dt.date], params: dict, latest: bool = True) -> list[dt.date]:
     """Bring the snapshot of each date up to date, in one transaction; return the dates built.
 
     A day whose inputs did not change since it was built is left alone; a day with the same
@@ -495,8 +537,9 @@ def build_snapshots(path: Path, dates: list[dt.date], params: dict, latest: bool
                 for mart in LATEST_ONLY:
                     con.execute(f"DELETE FROM hist.{mart} WHERE as_of <> ?", [as_of])
                 con.execute("UPDATE ops.snapshots SET with_latest = false WHERE as_of <> ?", [as_of])
+            con.execute("DELETE FROM ops.snapshots WHERE as_of = ?", [as_of])
             con.execute(
-                "INSERT OR REPLACE INTO ops.snapshots BY NAME "
+                "INSERT INTO ops.snapshots BY NAME "
                 "SELECT ? AS as_of, now()::TIMESTAMP AS built_at, ? AS parameters, ? AS inputs, ? AS with_latest",
                 [as_of, json.dumps(params, sort_keys=True), key, with_latest],
             )
@@ -508,7 +551,7 @@ def build_snapshots(path: Path, dates: list[dt.date], params: dict, latest: bool
     return built
 
 
-def build_snapshot(path: Path, as_of: dt.date, params: dict) -> None:
+def build_snapshot(path: Internal, as_of: dt.date, params: dict) -> None:
     """Rebuild every mart for one as_of."""
     build_snapshots(path, [as_of], params)
 
@@ -541,7 +584,7 @@ def _literal(text: str) -> str:
 RUN_TABLES = ("load_report", "run_ledger")
 
 
-def publish(internal: Path, published: Path) -> dt.date | None:
+def publish(internal: Internal, published: Path) -> dt.date | None:
     """Write the marts of the latest snapshot and their history to a new file; swap it in.
 
     When the latest snapshot is the one already published, the new file is a copy of the
@@ -611,7 +654,7 @@ def publish(internal: Path, published: Path) -> dt.date | None:
     return latest
 
 
-def snapshot_tables(path: Path, as_of: dt.date) -> dict[str, pd.DataFrame] | None:
+def snapshot_tables(path: Internal, as_of: dt.date) -> dict[str, pd.DataFrame] | None:
     """Every mart of one built snapshot, plus the load report and quarantine locations."""
     with connect(path) as con:
         if not con.execute("SELECT count(*) FROM ops.snapshots WHERE as_of = ?", [as_of]).fetchall()[0][0]:
@@ -634,14 +677,20 @@ def snapshot_tables(path: Path, as_of: dt.date) -> dict[str, pd.DataFrame] | Non
         return tables
 
 
-def record_run_day(path: Path, row: dict) -> None:
+def record_run_day(path: Internal, row: dict) -> None:
     """Insert or replace one (as_of, flow_run_id) row of ops.run_ledger."""
     with connect(path) as con:
         con.register("day_row", pd.DataFrame([row]))
-        con.execute("INSERT OR REPLACE INTO ops.run_ledger BY NAME SELECT * FROM day_row")
+        con.execute("BEGIN TRANSACTION")
+        con.execute(
+            "DELETE FROM ops.run_ledger WHERE as_of = ? AND flow_run_id = ?",
+            [row["as_of"], row["flow_run_id"]],
+        )
+        con.execute("INSERT INTO ops.run_ledger BY NAME SELECT * FROM day_row")
+        con.execute("COMMIT")
 
 
-def failed_checks(path: Path) -> dict[str, int]:
+def failed_checks(path: Internal) -> dict[str, int]:
     """Run warehouse/checks/*.sql (each must return no rows); name -> offending row count."""
     failures = {}
     with connect(path) as con:

@@ -43,3 +43,13 @@ def served(tmp_path_factory):
     stack = Served(data)
     yield stack
     stack.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL server (scripts/pg.sh) for the session's scale-out tests."""
+    from tests.integration.postgres import Postgres
+
+    server = Postgres()
+    yield server
+    server.stop()

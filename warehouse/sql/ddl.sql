@@ -1,6 +1,10 @@
--- Internal warehouse: only the pipeline opens this file.
+-- Internal warehouse: only the pipeline opens it (a DuckDB file, or DuckLake: same SQL).
 -- raw: every row as read (text), with lineage (sha256, row_number).
 -- stg: validated, typed rows.  ops: ledgers and quarantine.  hist: mart snapshots by as_of.
+-- No PRIMARY KEY clauses (DuckLake has none): every write replaces by key (DELETE, then
+-- INSERT, in one transaction) and warehouse/checks/keys_unique.sql checks the keys each run.
+-- Columns added after the first release are in CREATE TABLE and in an ALTER below (for
+-- warehouses created before them).
 CREATE SCHEMA IF NOT EXISTS ref;
 CREATE SCHEMA IF NOT EXISTS raw;
 CREATE SCHEMA IF NOT EXISTS stg;
@@ -9,7 +13,7 @@ CREATE SCHEMA IF NOT EXISTS hist;
 
 -- One row per distinct file content loaded (or rejected): the unit of loading.
 CREATE TABLE IF NOT EXISTS ops.loads (
-    sha256 VARCHAR PRIMARY KEY,
+    sha256 VARCHAR NOT NULL,           -- key
     source VARCHAR NOT NULL,
     delivery_date DATE NOT NULL,
     file_name VARCHAR NOT NULL,
@@ -33,7 +37,8 @@ CREATE TABLE IF NOT EXISTS ops.inbox_files (
     size_bytes BIGINT NOT NULL,
     problem VARCHAR,                    -- set when the file is not loadable where it is
     first_seen_at TIMESTAMP NOT NULL,
-    PRIMARY KEY (rel_path, sha256)
+    present BOOLEAN DEFAULT true,
+    stat_key VARCHAR                    -- key: (rel_path, sha256)
 );
 
 -- Whether each path/content is still in the inbox (files may be removed; data stays loaded).
@@ -48,9 +53,11 @@ CREATE TABLE IF NOT EXISTS ops.quarantine (
 );
 
 CREATE TABLE IF NOT EXISTS ops.snapshots (
-    as_of DATE PRIMARY KEY,
+    as_of DATE NOT NULL,                -- key
     built_at TIMESTAMP NOT NULL,
-    parameters VARCHAR NOT NULL
+    parameters VARCHAR NOT NULL,
+    inputs VARCHAR,
+    with_latest BOOLEAN DEFAULT false
 );
 
 CREATE TABLE IF NOT EXISTS raw.submission_rows (
@@ -58,13 +65,13 @@ CREATE TABLE IF NOT EXISTS raw.submission_rows (
     submission_id VARCHAR, submitted_at VARCHAR, country VARCHAR, institution VARCHAR,
     institution_type VARCHAR, track VARCHAR, category VARCHAR, project_title VARCHAR,
     description VARCHAR, budget_usd VARCHAR, contact_name VARCHAR, contact_email VARCHAR,
-    status VARCHAR
+    status VARCHAR, shape_rule VARCHAR, shape_value VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS raw.feedback_rows (
     sha256 VARCHAR NOT NULL, row_number BIGINT NOT NULL,
     submission_id VARCHAR, ministry VARCHAR, cooperation VARCHAR, prospects VARCHAR,
-    business VARCHAR, comment VARCHAR, reviewed_at VARCHAR
+    business VARCHAR, comment VARCHAR, reviewed_at VARCHAR, shape_rule VARCHAR, shape_value VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS stg.submissions (
@@ -95,8 +102,7 @@ CREATE TABLE IF NOT EXISTS ops.run_ledger (
     rows_read BIGINT NOT NULL,
     rows_loaded BIGINT NOT NULL,
     rows_quarantined BIGINT NOT NULL,
-    message VARCHAR,
-    PRIMARY KEY (as_of, flow_run_id)
+    message VARCHAR                     -- key: (as_of, flow_run_id)
 );
 
 -- A row's shape problem (ragged CSV row, broken JSON line), kept with the raw row so a
