@@ -8,7 +8,7 @@ export UV_COMPILE_BYTECODE := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 
-.PHONY: demo test lint venv clean lock serve bench profile
+.PHONY: demo test lint venv clean lock serve serve-scaled bench profile
 
 demo: $(STAMP)
 	$(BIN)/kcity demo
@@ -39,6 +39,12 @@ clean:
 # The Prefect server, work pool, deployments and a worker on 127.0.0.1 (Ctrl-C stops them).
 serve: $(STAMP)
 	bash scripts/serve.sh
+
+# The scale-out mode (docs/deployment.md): the Prefect server on PostgreSQL (started here
+# unless PREFECT_API_DATABASE_CONNECTION_URL names one), two process workers, and the
+# warehouse on DuckLake with its catalog in that PostgreSQL and its data under data/lake/.
+serve-scaled: $(STAMP)
+	KCITY_PREFECT_DB=postgres KCITY_WORKERS=$${KCITY_WORKERS:-2} KCITY_WAREHOUSE=ducklake bash scripts/serve.sh
 
 # The benchmark (bench/README.md): `make bench` (1M rows, ~30 min) or `make bench SIZE=small`.
 SIZE ?= default

@@ -3,6 +3,17 @@
 # deployments of prefect.yaml and one worker, all on 127.0.0.1 with their state under the
 # data folder. Prints the UI address; Ctrl-C stops what it started. Running it again while
 # it runs is harmless: it says where the UI is and exits.
+#
+# `make serve-scaled` (docs/deployment.md) sets, and anyone may set:
+#   KCITY_PREFECT_DB=postgres  the server's database is PostgreSQL: the one named by
+#                              PREFECT_API_DATABASE_CONNECTION_URL, else a local one this
+#                              script starts (scripts/pg.sh; KCITY_PG_DIR, KCITY_PG_PORT)
+#                              with databases `prefect` and `kcity_lake` (the DuckLake
+#                              catalog when KCITY_WAREHOUSE=ducklake names none).
+#   KCITY_WORKERS=N            N process workers on the pool (default 1), logs worker-<i>.log
+#   KCITY_WORKER_LIMIT=K       flow runs each worker runs at once (default: unlimited with
+#                              one worker, 2 with several, so a spread backfill's days go
+#                              to every worker while its parent run waits)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -34,9 +45,10 @@ if healthy; then
 fi
 
 pids=()
+pg_dir=""
 stop() {
   trap - EXIT INT TERM
-  echo "Stopping worker and server..."
+  echo "Stopping workers and server..."
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for _ in $(seq 1 50); do
     alive=0
@@ -45,8 +57,25 @@ stop() {
     sleep 0.2
   done
   for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  [ -n "$pg_dir" ] && bash "$ROOT/scripts/pg.sh" stop "$pg_dir"
+  return 0
 }
 trap stop EXIT INT TERM
+
+WORKERS=${KCITY_WORKERS:-1}
+if [ "${KCITY_PREFECT_DB:-sqlite}" = postgres ]; then
+  if [ -z "${PREFECT_API_DATABASE_CONNECTION_URL:-}" ]; then
+    pg_dir=${KCITY_PG_DIR:-$KCITY_DATA_DIR/postgres}
+    pg_port=${KCITY_PG_PORT:-5433}
+    bash "$ROOT/scripts/pg.sh" start "$pg_dir" "$pg_port" prefect kcity_lake
+    export PREFECT_API_DATABASE_CONNECTION_URL="postgresql+asyncpg://postgres@127.0.0.1:$pg_port/prefect"
+    if [ "${KCITY_WAREHOUSE:-duckdb}" = ducklake ] && [ -z "${KCITY_DUCKLAKE_CATALOG:-}" ]; then
+      export KCITY_DUCKLAKE_CATALOG="dbname=kcity_lake host=127.0.0.1 port=$pg_port user=postgres"
+    fi
+  fi
+  echo "Prefect database: PostgreSQL (${PREFECT_API_DATABASE_CONNECTION_URL%%://*}://...@${PREFECT_API_DATABASE_CONNECTION_URL#*@})"
+fi
+[ "${KCITY_WAREHOUSE:-duckdb}" = ducklake ] && echo "Warehouse: DuckLake, catalog ${KCITY_DUCKLAKE_CATALOG:-(default)}"
 
 "$BIN/prefect" server start --host "$HOST" --port "$PORT" >"$LOGS/server.log" 2>&1 &
 pids+=($!)
@@ -61,10 +90,17 @@ healthy || { echo "Prefect server not healthy after 120 s; see $LOGS/server.log"
 "$BIN/prefect" --no-prompt deploy --all >>"$LOGS/deploy.log" 2>&1 || {
   cat "$LOGS/deploy.log" >&2; echo "prefect deploy failed" >&2; exit 1; }
 
-"$BIN/prefect" worker start --pool kcity --type process --name "kcity-worker-$PORT" >"$LOGS/worker.log" 2>&1 &
-pids+=($!)
+limit=${KCITY_WORKER_LIMIT:-}
+[ -z "$limit" ] && [ "$WORKERS" -gt 1 ] && limit=2
+for i in $(seq 1 "$WORKERS"); do
+  name="kcity-worker-$PORT"
+  log="$LOGS/worker.log"
+  if [ "$WORKERS" -gt 1 ]; then name="kcity-worker-$PORT-$i"; log="$LOGS/worker-$i.log"; fi
+  "$BIN/prefect" worker start --pool kcity --type process --name "$name" ${limit:+--limit "$limit"} >"$log" 2>&1 &
+  pids+=($!)
+done
 
-echo "Prefect UI: http://$HOST:$PORT  (deployments: kcity-nightly/nightly, kcity-backfill/backfill)"
+echo "Prefect UI: http://$HOST:$PORT  (deployments: kcity-nightly/nightly, kcity-backfill/backfill; $WORKERS worker(s))"
 echo "Data folder: $KCITY_DATA_DIR   Logs: $LOGS   Stop: Ctrl-C"
 wait -n "${pids[@]}" || true
 echo "A process stopped; see $LOGS" >&2

@@ -24,12 +24,14 @@ def free_port() -> int:
 class Served:
     """A running `make serve` stack on 127.0.0.1:port with its data under data_dir."""
 
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None):
+        """`env`: more settings for serve.sh (KCITY_WORKERS, KCITY_PREFECT_DB, ...)."""
         self.port = free_port()
         self.data_dir = data_dir
         self.base = f"http://127.0.0.1:{self.port}"
+        extra = env or {}
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "KCITY_"))}
-        env |= {"KCITY_DATA_DIR": str(data_dir), "KCITY_PREFECT_PORT": str(self.port)}
+        env |= {"KCITY_DATA_DIR": str(data_dir), "KCITY_PREFECT_PORT": str(self.port), **extra}
         self.log = open(data_dir.parent / f"serve-{self.port}.log", "w+")  # noqa: SIM115
         self.proc = subprocess.Popen(
             ["bash", str(ROOT / "scripts" / "serve.sh")],
@@ -38,7 +40,7 @@ class Served:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        deadline = time.monotonic() + 150
+        deadline = time.monotonic() + 240
         while "Prefect UI:" not in self.output():
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 self.stop()
@@ -83,6 +85,15 @@ class Served:
                 return run
             time.sleep(1)
         raise TimeoutError(f"flow run {run_id} not finished after {timeout} s")
+
+    def wait_for_workers(self, n: int, timeout: float = 90) -> int:
+        """Wait until n workers of the `kcity` pool have sent a heartbeat; how many did."""
+        deadline = time.monotonic() + timeout
+        while True:
+            names = {w["name"] for w in self.api("/work_pools/kcity/workers/filter", {})}
+            if len(names) >= n or time.monotonic() > deadline:
+                return len(names)
+            time.sleep(1)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
