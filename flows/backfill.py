@@ -213,12 +213,17 @@ def _spread(settings: Settings, days: list[dt.date], scoring: Scoring) -> State:
     return final_state(summary)
 
 
-def _wait_for(children: dict[dt.date, UUID], logger, poll: float = 2.0) -> dict[dt.date, str]:
-    """Each child's final state type, with a progress artifact as they finish."""
+def _wait_for(
+    children: dict[dt.date, UUID], logger, poll: float = 2.0, tell_every: float = 60.0
+) -> dict[dt.date, str]:
+    """Each child's final state type, with a progress artifact as they finish and, every
+    minute, a line saying what is still waiting (a day no worker takes shows up there)."""
     progress = create_progress_artifact(progress=0.0, key=BACKFILL_PROGRESS_KEY, description="Days rebuilt")
     states: dict[dt.date, str] = {}
+    told = time.monotonic()
     with get_client(sync_client=True) as client:
         while len(states) < len(children):
+            waiting: dict[str, int] = {}
             for day, run_id in children.items():
                 if day not in states:
                     state = client.read_flow_run(run_id).state
@@ -228,6 +233,12 @@ def _wait_for(children: dict[dt.date, UUID], logger, poll: float = 2.0) -> dict[
                         update_progress_artifact(
                             artifact_id=progress, progress=100.0 * len(states) / len(children)
                         )
+                    else:
+                        name = state.name if state else "not started"
+                        waiting[name] = waiting.get(name, 0) + 1
+            if waiting and time.monotonic() - told >= tell_every:
+                logger.info("Waiting for %d day(s): %s", sum(waiting.values()), waiting)
+                told = time.monotonic()
             if len(states) < len(children):
                 time.sleep(poll)
     return states

@@ -23,3 +23,17 @@ def query(path: Path, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
     finally:
         con.close()
+
+
+# Columns that record when and by which flow run, not what.
+VOLATILE = {"load_report": ["loaded_at"], "run_ledger": ["flow_run_id", "started_at", "finished_at"]}
+
+
+def comparable(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Published tables without their run-specific columns, rows in one order: two runs
+    that built the same thing compare equal."""
+    out = {}
+    for name, frame in tables.items():
+        frame = frame.drop(columns=VOLATILE.get(name, []))
+        out[name] = frame.sort_values(list(frame.columns)).reset_index(drop=True)
+    return out

@@ -15,20 +15,10 @@ import pytest
 from flows.nightly import nightly
 from kcity.sample import write_sample
 from kcity.settings import get_settings
-from tests.integration.helpers import published_tables, query
+from tests.integration.helpers import comparable, published_tables, query
 from warehouse.lock import writer_lock
 
 EVE = dt.date(2020, 4, 19)
-# Columns that record when and by which flow run, not what.
-VOLATILE = {"load_report": ["loaded_at"], "run_ledger": ["flow_run_id", "started_at", "finished_at"]}
-
-
-def comparable(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    out = {}
-    for name, frame in tables.items():
-        frame = frame.drop(columns=VOLATILE.get(name, []))
-        out[name] = frame.sort_values(list(frame.columns)).reset_index(drop=True)
-    return out
 
 
 @pytest.fixture

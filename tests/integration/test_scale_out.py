@@ -16,9 +16,8 @@ import psycopg
 import pytest
 
 from kcity.sample import write_sample
-from tests.integration.helpers import published_tables, query
+from tests.integration.helpers import comparable, published_tables, query
 from tests.integration.prefect_server import Served, free_port
-from tests.integration.test_ducklake import comparable
 from warehouse import db
 
 EVE = "2020-04-19"
