@@ -197,7 +197,11 @@ def _spread(settings: Settings, days: list[dt.date], scoring: Scoring) -> State:
             # inputs changed, so this rebuilds it (days with unchanged inputs are skipped).
             rebuilt = build_snapshots(settings.internal_db, days, scoring.sql_params(), latest=False)
             if rebuilt:
-                logger.info("Rebuilt %d day(s) made stale by a later re-load: %s", len(rebuilt), rebuilt)
+                logger.info(
+                    "Rebuilt %d day(s) made stale by an earlier day re-loaded after them: %s",
+                    len(rebuilt),
+                    ", ".join(d.isoformat() for d in rebuilt),
+                )
             build_snapshots(
                 settings.internal_db, [max(built_snapshot_dates(settings.internal_db))], scoring.sql_params()
             )

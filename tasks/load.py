@@ -134,7 +134,7 @@ def build_snapshots(
     internal: Internal, dates: list[dt.date], params: dict, latest: bool = True
 ) -> list[dt.date]:
     """Bring the mart snapshot of each date up to date (days whose inputs did not change are
-    left as they are)."""
+    left as they are); the dates built."""
     built = db.build_snapshots(internal, dates, params, latest)
     unchanged = [d.isoformat() for d in dates if d not in built]
     get_run_logger().info(
@@ -142,7 +142,7 @@ def build_snapshots(
         ", ".join(d.isoformat() for d in built) or "none",
         f"; unchanged since last built: {', '.join(unchanged)}" if unchanged else "",
     )
-    return dates
+    return built
 
 
 @task(name="check-warehouse")
