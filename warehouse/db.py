@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from kcity.faults import crash_point
 from schemas.reference import DATA as REFERENCE_DATA
-from warehouse.backend import Internal, Lake
+from warehouse.backend import LAKE_ALIAS, Internal, Lake
 from warehouse.backend import attach as attach_lake
 
 SQL = Path(__file__).resolve().parent / "sql"
@@ -79,12 +79,8 @@ def connect(path: Internal, read_only: bool = False) -> Iterator[duckdb.DuckDBPy
     # it lets DuckDB stream large inserts within the memory limit.
     config = {"memory_limit": MEMORY_LIMIT, "preserve_insertion_order": False}
     if isinstance(path, Lake):
-        con = duckdb.connect(config=config)
-        try:
-            attach_lake(con, path, read_only=read_only)
-        except BaseException:
-            con.close()
-            raise
+        con = _lake_instance(path, read_only, config).cursor()
+        con.execute(f"USE {LAKE_ALIAS}")
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(str(path), read_only=read_only, config=config)
@@ -92,6 +88,26 @@ def connect(path: Internal, read_only: bool = False) -> Iterator[duckdb.DuckDBPy
         yield con
     finally:
         con.close()
+
+
+# One DuckDB instance per DuckLake (and mode) per process, the catalog attached once:
+# attaching costs ~0.5 s (extensions, PostgreSQL connection, catalog), and a run opens the
+# warehouse a dozen times. Each `connect` gets its own connection (cursor) on it, so
+# transactions, temp tables and temp macros stay per call as with a file.
+_LAKES: dict[tuple[Lake, bool], duckdb.DuckDBPyConnection] = {}
+
+
+def _lake_instance(lake: Lake, read_only: bool, config: dict) -> duckdb.DuckDBPyConnection:
+    key = (lake, read_only)
+    if key not in _LAKES:
+        con = duckdb.connect(config=config)
+        try:
+            attach_lake(con, lake, read_only=read_only)
+        except BaseException:
+            con.close()
+            raise
+        _LAKES[key] = con
+    return _LAKES[key]
 
 
 def init_warehouse(path: Internal) -> None:
