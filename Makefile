@@ -8,7 +8,7 @@ export UV_COMPILE_BYTECODE := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 
-.PHONY: demo test lint venv clean lock serve serve-scaled bench profile
+.PHONY: demo test lint venv clean lock serve serve-scaled bench bench-ducklake profile
 
 demo: $(STAMP)
 	$(BIN)/kcity demo
@@ -50,6 +50,10 @@ serve-scaled: $(STAMP)
 SIZE ?= default
 bench: $(STAMP)
 	$(BIN)/python -m bench.run --size $(SIZE) $(if $(RUNS),--runs $(RUNS)) $(if $(HEAVY_RUNS),--heavy-runs $(HEAVY_RUNS))
+
+# The embedded file against DuckLake (PostgreSQL catalog), full and nothing-new nightly runs.
+bench-ducklake: $(STAMP)
+	$(BIN)/python -m bench.ducklake --size $(SIZE) $(if $(RUNS),--runs $(RUNS))
 
 # A profile of the full run at SIZE (pyinstrument), written to bench/profile-$(SIZE).txt.
 profile: $(STAMP)
