@@ -332,26 +332,6 @@ def _quarantine_repeated_ids(con: duckdb.DuckDBPyConnection, sha: str) -> None:
     )
 
 
-def load_file(
-    path: Internal,
-    ledger: dict,
-    raw_rows: pd.DataFrame | None,
-    staged: pd.DataFrame | None,
-    quarantine: pd.DataFrame | None,
-) -> None:
-    """Replace everything one file content loaded with these rows (one batch), in one transaction."""
-    if raw_rows is None:
-        load_content(path, dict(ledger), None)
-        return
-    empty = pd.DataFrame(columns=["row_number", "column_name", "rule", "value"])
-    one = LoadBatch(
-        raw_rows,
-        staged if staged is not None else raw_rows.iloc[0:0],
-        quarantine if quarantine is not None else empty,
-    )
-    load_content(path, dict(ledger), lambda _pages: iter([one]))
-
-
 def loads_between(path: Internal, start: dt.date, end: dt.date) -> list[dict]:
     """Ledger rows of the deliveries dated start..end."""
     with connect(path) as con:

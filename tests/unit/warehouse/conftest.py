@@ -53,7 +53,9 @@ class Given:
         if source == "feedback":
             staged = staged.astype({"cooperation": "Int64", "prospects": "Int64", "business": "Int64"})
         raw = staged[["row_number", "submission_id"]]  # the raw record, as far as the checks look
-        db.load_file(self.path, ledger, raw, staged, None)
+        empty = pd.DataFrame(columns=["row_number", "column_name", "rule", "value"])
+        one = db.LoadBatch(raw, staged, empty)  # one batch, no quarantine
+        db.load_content(self.path, ledger, lambda _pages: iter([one]))
         return self
 
     def mart(self, name: str, as_of: str, order: str = "ALL", **params) -> pd.DataFrame:
