@@ -75,7 +75,9 @@ if [ "${KCITY_PREFECT_DB:-sqlite}" = postgres ]; then
   fi
   echo "Prefect database: PostgreSQL (${PREFECT_API_DATABASE_CONNECTION_URL%%://*}://...@${PREFECT_API_DATABASE_CONNECTION_URL#*@})"
 fi
-[ "${KCITY_WAREHOUSE:-duckdb}" = ducklake ] && echo "Warehouse: DuckLake, catalog ${KCITY_DUCKLAKE_CATALOG:-(default)}"
+if [ "${KCITY_WAREHOUSE:-duckdb}" = ducklake ]; then
+  echo "Warehouse: DuckLake, catalog $(printf '%s' "${KCITY_DUCKLAKE_CATALOG:-(default)}" | sed -E 's/(password *= *)[^ ]*/\1***/')"
+fi
 
 "$BIN/prefect" server start --host "$HOST" --port "$PORT" >"$LOGS/server.log" 2>&1 &
 pids+=($!)

@@ -15,6 +15,7 @@ as `duckdb`) and are loaded from there.
 from __future__ import annotations
 
 import importlib
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +36,12 @@ class Lake:
     extension_dir: Path
 
     def __str__(self) -> str:
-        return f"DuckLake (catalog postgres:{self.catalog}; data {self.data_path})"
+        return f"DuckLake (catalog postgres:{self.redacted_catalog}; data {self.data_path})"
+
+    @property
+    def redacted_catalog(self) -> str:
+        """The catalog connection string without its password, for messages and logs."""
+        return re.sub(r"(password\s*=\s*)('[^']*'|\S+)", r"\1***", self.catalog)
 
     def exists(self) -> bool:
         """Whether the catalog holds a warehouse (the pipeline has run against it)."""

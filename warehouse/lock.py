@@ -66,7 +66,13 @@ def _advisory_lock(lake: Lake, logger: logging.Logger | logging.LoggerAdapter) -
     import psycopg
 
     name = f"kcity writer: {_holder()}"[:63]
-    with psycopg.connect(lake.catalog, autocommit=True, application_name=name) as conn:
+    try:
+        conn = psycopg.connect(lake.catalog, autocommit=True, application_name=name)
+    except psycopg.OperationalError as e:
+        raise RuntimeError(
+            f"DuckLake catalog unreachable (KCITY_DUCKLAKE_CATALOG = {lake.redacted_catalog}): {e}"
+        ) from None
+    with conn:
         if not conn.execute("SELECT pg_try_advisory_lock(%s)", [LAKE_LOCK_KEY]).fetchone()[0]:
             row = conn.execute(
                 "SELECT a.application_name FROM pg_locks AS l JOIN pg_stat_activity AS a USING (pid) "

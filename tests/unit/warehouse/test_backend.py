@@ -57,3 +57,22 @@ def test_the_pinned_extensions_load_offline_with_signature_checks(tmp_path: Path
 def test_a_lake_whose_catalog_is_unreachable_does_not_exist(tmp_path):
     lake = Lake("dbname=nope host=127.0.0.1 port=1 user=postgres connect_timeout=2", f"{tmp_path}/", tmp_path)
     assert not lake.exists()
+
+
+def test_a_catalog_password_never_shows_in_messages(tmp_path):
+    lake = Lake("dbname=k host=pg.example user=kcity password=s3cret sslmode=require", "s3://b/", tmp_path)
+    assert "s3cret" not in str(lake)
+    assert lake.redacted_catalog == "dbname=k host=pg.example user=kcity password=*** sslmode=require"
+    assert Lake("password='a b' dbname=k", "/", tmp_path).redacted_catalog == "password=*** dbname=k"
+
+
+def test_an_unreachable_catalog_names_the_setting_without_the_password(tmp_path):
+    import logging
+
+    from warehouse.lock import writer_lock
+
+    lake = Lake("dbname=k host=127.0.0.1 port=1 user=u password=s3cret connect_timeout=2", "/", tmp_path)
+    with pytest.raises(RuntimeError, match="DuckLake catalog unreachable") as err:
+        with writer_lock(lake, logging.getLogger("t")):
+            pass
+    assert "KCITY_DUCKLAKE_CATALOG" in str(err.value) and "s3cret" not in str(err.value)
