@@ -49,7 +49,7 @@ serve-scaled: $(STAMP)
 # The benchmark (bench/README.md): `make bench` (1M rows, ~30 min) or `make bench SIZE=small`.
 SIZE ?= default
 bench: $(STAMP)
-	$(BIN)/python -m bench.run --size $(SIZE) $(if $(RUNS),--runs $(RUNS)) $(if $(HEAVY_RUNS),--heavy-runs $(HEAVY_RUNS))
+	$(BIN)/python -m bench.run --size $(SIZE) $(if $(RUNS),--runs $(RUNS)) $(if $(HEAVY_RUNS),--heavy-runs $(HEAVY_RUNS)) $(if $(CASES),--cases "$(CASES)")
 
 # The embedded file against DuckLake (PostgreSQL catalog), full and nothing-new nightly runs.
 bench-ducklake: $(STAMP)

@@ -107,8 +107,11 @@ def dlt_python(work: Path) -> str:
 
 
 class Bench:
-    def __init__(self, work: Path, size: str, runs: int, heavy_runs: int):
+    def __init__(self, work: Path, size: str, runs: int, heavy_runs: int, cases: set[str] | None = None):
         self.work, self.size, self.runs, self.heavy_runs = work, size, runs, heavy_runs
+        # None: every case. A case another needs (full before nothing new, one new day,
+        # backfill, full 2x and the peer's ratio) is added by `wanted`.
+        self.cases = cases
         self.spec = SIZES[size]
         self.log = work / "bench.log"
         self.results: dict[str, list[tuple[float, float]]] = {}
@@ -140,6 +143,12 @@ class Bench:
         print(f"  {name:<14} {statistics.median(walls):8.2f} s  {rss:7,.0f} MiB", flush=True)
         # Kept as they come: a later case that fails does not lose these figures.
         (self.work / "results.json").write_text(json.dumps(self.results, indent=1), encoding="utf-8")
+
+    def wanted(self, name: str) -> bool:
+        if self.cases is None or name in self.cases:
+            return True
+        needs = {"full": {"nothing new", "one new day", "backfill 30d", "full 2x", "peer (dlt)"}}
+        return bool(needs.get(name, set()) & self.cases)
 
     def median(self, name: str) -> float:
         return statistics.median(w for w, _ in self.results[name])
@@ -183,6 +192,8 @@ class Bench:
         print(f"Generating {rows:,} submission rows (+{3 * rows:,} feedback rows) ...", flush=True)
         sets = {}
         for label, n in (("1x", rows), ("2x", 2 * rows)):
+            if label == "2x" and not self.wanted("full 2x"):
+                continue
             out = self.work / f"data-{label}"
             manifest_path = out / "manifest.json"
             if manifest_path.exists() and json.loads(manifest_path.read_text())["rows"] == n:
@@ -212,31 +223,79 @@ class Bench:
                 return env | {"KCITY_DATA_DIR": str(data), "KCITY_INBOX": str(data_set / "inbox")}
 
             print("Measuring (median wall):", flush=True)
-            self.measure(
-                "floor",
-                [PY, str(BENCH / "floor.py"), str(base / "inbox"), str(self.work / "floor.duckdb")],
-                env,
-            )
-            self.measure("prefect floor", [PY, str(BENCH / "noop_flow.py")], env)
+            if self.wanted("floor"):
+                self.measure(
+                    "floor",
+                    [PY, str(BENCH / "floor.py"), str(base / "inbox"), str(self.work / "floor.duckdb")],
+                    env,
+                )
+            if self.wanted("prefect floor"):
+                self.measure("prefect floor", [PY, str(BENCH / "noop_flow.py")], env)
 
             data = self.work / "run"
             fresh = lambda: shutil.rmtree(data, ignore_errors=True)  # noqa: E731
             nightly = [KCITY, "nightly", "--date", str(last)]
-            self.measure("full", nightly, kcity_env(base, data), before=fresh, heavy=True)
-            self.check_full(data, manifest)
-            self.measure("nothing new", nightly, kcity_env(base, data))
-            self.check_full(data, manifest)
+            if self.wanted("full"):
+                self.measure("full", nightly, kcity_env(base, data), before=fresh, heavy=True)
+                self.check_full(data, manifest)
+            if self.wanted("nothing new"):
+                self.measure("nothing new", nightly, kcity_env(base, data))
+                self.check_full(data, manifest)
+            if self.wanted("one new day") or self.wanted("backfill 30d"):
+                self._after_full(base, data, manifest, last, kcity_env)
 
-            saved = self.work / "after-full"
-            shutil.rmtree(saved, ignore_errors=True)
-            shutil.copytree(data, saved)
+            data2 = self.work / "run-2x"
+            if self.wanted("full 2x"):
+                self.measure(
+                    "full 2x",
+                    nightly,
+                    kcity_env(sets["2x"][0], data2),
+                    before=lambda: shutil.rmtree(data2, ignore_errors=True),
+                    heavy=True,
+                )
+                self.check_full(data2, sets["2x"][1])
+        finally:
+            server.stop()
+
+        if self.wanted("peer (dlt)"):
+            peer = dlt_python(self.work)
+            self.measure(
+                "peer (dlt)",
+                [
+                    peer,
+                    str(BENCH / "peer_dlt.py"),
+                    str(base / "inbox"),
+                    str(self.work / "peer.duckdb"),
+                    str(self.work / "dlt"),
+                ],
+                env,
+                heavy=True,
+            )
+        xlsx = str(base / manifest["xlsx"]["path"])
+        for reader in ("calamine", "kcity"):
+            if self.wanted(f"xlsx {reader}") or self.wanted("xlsx"):
+                self.measure(
+                    f"xlsx {reader}",
+                    [PY, str(BENCH / "xlsx.py"), reader, xlsx, str(manifest["xlsx"]["rows"])],
+                    env,
+                )
+        return {"inbox_mib": inbox_bytes / 2**20, "rows": rows, "last_day": str(last)}
+
+    def _after_full(self, base: Path, data: Path, manifest: dict, last: dt.date, kcity_env) -> None:
+        """one new day and backfill 30d, both on the warehouse `full` left."""
+        from bench import generate
+
+        saved = self.work / "after-full"
+        shutil.rmtree(saved, ignore_errors=True)
+        shutil.copytree(data, saved)
+
+        def restore() -> None:
+            shutil.rmtree(data, ignore_errors=True)
+            shutil.copytree(saved, data)
+
+        if self.wanted("one new day"):
             new_day = last + dt.timedelta(days=1)
             late = generate.one_day(base, new_day, rows=1000)
-
-            def restore() -> None:
-                shutil.rmtree(data, ignore_errors=True)
-                shutil.copytree(saved, data)
-
             try:
                 self.measure(
                     "one new day",
@@ -250,6 +309,7 @@ class Bench:
                 (base / "inbox" / late).unlink()
                 shutil.rmtree(base / "inbox" / Path(late).parent)
             restore()
+        if self.wanted("backfill 30d"):
             start = dt.date.fromisoformat(min(Path(r).parts[1] for r in manifest["files"]))
             self.measure(
                 "backfill 30d",
@@ -259,102 +319,66 @@ class Bench:
             )
             self.check_full(data, manifest)
 
-            data2 = self.work / "run-2x"
-            self.measure(
-                "full 2x",
-                nightly,
-                kcity_env(sets["2x"][0], data2),
-                before=lambda: shutil.rmtree(data2, ignore_errors=True),
-                heavy=True,
-            )
-            self.check_full(data2, sets["2x"][1])
-        finally:
-            server.stop()
-
-        peer = dlt_python(self.work)
-        self.measure(
-            "peer (dlt)",
-            [
-                peer,
-                str(BENCH / "peer_dlt.py"),
-                str(base / "inbox"),
-                str(self.work / "peer.duckdb"),
-                str(self.work / "dlt"),
-            ],
-            env,
-            heavy=True,
-        )
-        xlsx = str(base / manifest["xlsx"]["path"])
-        self.measure(
-            "xlsx calamine",
-            [PY, str(BENCH / "xlsx.py"), "calamine", xlsx, str(manifest["xlsx"]["rows"])],
-            env,
-        )
-        self.measure(
-            "xlsx kcity", [PY, str(BENCH / "xlsx.py"), "kcity", xlsx, str(manifest["xlsx"]["rows"])], env
-        )
-        return {"inbox_mib": inbox_bytes / 2**20, "rows": rows, "last_day": str(last)}
-
     def table(self, facts: dict) -> str:
+        have = self.results
         m = self.median
-        floor, pf = m("floor"), m("prefect floor")
-        rss = {k: max(r for _, r in v) for k, v in self.results.items()}
+        rss = {k: max(r for _, r in v) for k, v in have.items()}
 
-        def line(name: str, ratio: str, target: str, ok: bool | None) -> str:
-            walls = [w for w, _ in self.results[name]]
+        def line(name: str, ratio: str = "", target: str = "", ok: bool | None = None) -> str:
+            walls = [w for w, _ in have[name]]
             verdict = "" if ok is None else ("met" if ok else "NOT met")
             return (
                 f"| {name} | {m(name):.2f} | {min(walls):.2f}–{max(walls):.2f} | {rss[name]:,.0f} "
                 f"| {ratio} | {target} | {verdict} |"
             )
 
-        full_ratio = (m("full") - pf) / floor
+        def ratio(name: str, *needs: str) -> bool:
+            return name in have and all(n in have for n in needs)
+
         rows = [
             "| case | wall median (s) | min–max (s) | peak RSS (MiB) | ratio | target | |",
             "|---|---:|---:|---:|---|---|---|",
-            line("floor", "1.00× floor", "", None),
-            line("prefect floor", "", "", None),
-            line("full", f"(full − prefect floor) = {full_ratio:.2f}× floor", "≤ 2.5×", full_ratio <= 2.5),
-            line(
-                "nothing new",
-                f"{m('nothing new') / pf:.2f}× prefect floor",
-                "≤ 1.3×",
-                m("nothing new") / pf <= 1.3,
-            ),
-            line(
-                "one new day",
-                f"{m('one new day') / pf:.2f}× prefect floor",
-                "≤ 2×",
-                m("one new day") / pf <= 2,
-            ),
-            line("backfill 30d", f"{m('backfill 30d') / m('full'):.2f}× full", "", None),
-            line(
-                "peer (dlt)",
-                f"full / peer = {m('full') / m('peer (dlt)'):.2f}",
-                "< 1",
-                m("full") < m("peer (dlt)"),
-            ),
-            line(
-                "full 2x", f"{m('full 2x') / m('full'):.2f}× full", "≤ 2.1×", m("full 2x") / m("full") <= 2.1
-            ),
-            line(
-                "xlsx kcity",
-                f"{m('xlsx kcity') / m('xlsx calamine'):.2f}× calamine",
-                "≤ 1.3×",
-                m("xlsx kcity") / m("xlsx calamine") <= 1.3,
-            ),
-            line("xlsx calamine", "", "", None),
         ]
-        mem_ok = rss["full"] <= 1024 and rss["full 2x"] <= rss["full"] * 1.1
-        rows.append("")
-        rows.append(
-            f"Peak RSS of full: {rss['full']:,.0f} MiB at 1×, {rss['full 2x']:,.0f} MiB at 2× "
-            f"(target ≤ 1024 MiB and flat: {'met' if mem_ok else 'NOT met'})."
-        )
+        for name in ("floor", "prefect floor"):
+            if name in have:
+                rows.append(line(name, "1.00× floor" if name == "floor" else ""))
+        if ratio("full", "floor", "prefect floor"):
+            r = (m("full") - m("prefect floor")) / m("floor")
+            rows.append(line("full", f"(full − prefect floor) = {r:.2f}× floor", "≤ 2.5×", r <= 2.5))
+        elif "full" in have:
+            rows.append(line("full"))
+        for name, limit in (("nothing new", 1.3), ("one new day", 2.0)):
+            if ratio(name, "prefect floor"):
+                r = m(name) / m("prefect floor")
+                rows.append(line(name, f"{r:.2f}× prefect floor", f"≤ {limit:g}×", r <= limit))
+            elif name in have:
+                rows.append(line(name))
+        if ratio("backfill 30d", "full"):
+            rows.append(line("backfill 30d", f"{m('backfill 30d') / m('full'):.2f}× full"))
+        if ratio("peer (dlt)", "full"):
+            r = m("full") / m("peer (dlt)")
+            rows.append(line("peer (dlt)", f"full / peer = {r:.2f}", "< 1", r < 1))
+        elif "peer (dlt)" in have:
+            rows.append(line("peer (dlt)"))
+        if ratio("full 2x", "full"):
+            r = m("full 2x") / m("full")
+            rows.append(line("full 2x", f"{r:.2f}× full", "≤ 2.1×", r <= 2.1))
+        if ratio("xlsx kcity", "xlsx calamine"):
+            r = m("xlsx kcity") / m("xlsx calamine")
+            rows.append(line("xlsx kcity", f"{r:.2f}× calamine", "≤ 1.3×", r <= 1.3))
+            rows.append(line("xlsx calamine"))
+        if ratio("full", "full 2x"):
+            mem_ok = rss["full"] <= 1024 and rss["full 2x"] <= rss["full"] * 1.1
+            rows.append("")
+            rows.append(
+                f"Peak RSS of full: {rss['full']:,.0f} MiB at 1×, {rss['full 2x']:,.0f} MiB at 2× "
+                f"(target ≤ 1024 MiB and flat: {'met' if mem_ok else 'NOT met'})."
+            )
         head = (
             f"Size {self.size}: {facts['rows']:,} submission rows + {3 * facts['rows']:,} feedback rows, "
             f"{facts['inbox_mib']:,.0f} MiB; {self.runs} run(s) per case ({self.heavy_runs} for full, one new day, "
             f"backfill, full 2x and the peer); xlsx times are the read alone (imports excluded); "
+            f"cases: {', '.join(have)}; "
             f"{dt.date.today()}, {platform.machine()} × {os.cpu_count()} cores, Python {platform.python_version()}, "
             f"duckdb {duckdb.__version__}."
         )
@@ -367,12 +391,18 @@ def main() -> None:
     p.add_argument("--runs", type=int, default=None)
     p.add_argument("--heavy-runs", type=int, default=None, help="runs of the long cases (default: --runs)")
     p.add_argument("--work", type=Path, default=ROOT / "bench" / "work")
+    p.add_argument(
+        "--cases",
+        default="",
+        help="comma-separated cases to run (default: all); full runs too when a case needs it",
+    )
     args = p.parse_args()
+    cases = {c.strip() for c in args.cases.split(",") if c.strip()} or None
     work = args.work / args.size
     work.mkdir(parents=True, exist_ok=True)
     (work / "bench.log").write_text("")
     runs = args.runs or SIZES[args.size]["runs"]
-    bench = Bench(work, args.size, runs, args.heavy_runs or runs)
+    bench = Bench(work, args.size, runs, args.heavy_runs or runs, cases)
     try:
         facts = bench.run()
     except BenchError as e:

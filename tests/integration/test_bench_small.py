@@ -23,3 +23,32 @@ def test_small_benchmark_runs_and_reconciles(tmp_path):
                  "peer (dlt)", "full 2x", "xlsx kcity", "xlsx calamine"):  # fmt: skip
         assert f"| {case} |" in table, table
     assert "Peak RSS of full" in table
+
+
+def test_a_chosen_case_runs_alone_with_what_it_needs(tmp_path):
+    """`--cases "nothing new,xlsx"`: full runs too (nothing new needs its warehouse); nothing
+    else does, and the table shows only what ran."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.run",
+            "--size",
+            "small",
+            "--work",
+            str(tmp_path),
+            "--cases",
+            "nothing new,xlsx",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    table = (tmp_path / "small" / "results.md").read_text()
+    for case in ("full", "nothing new", "xlsx kcity", "xlsx calamine"):
+        assert f"| {case} |" in table, table
+    for case in ("floor", "prefect floor", "one new day", "backfill 30d", "peer (dlt)", "full 2x"):
+        assert f"| {case} |" not in table, table
+    assert not (tmp_path / "small" / "data-2x").exists()  # the 2x inbox is generated only for full 2x
