@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.run import KCITY, ROOT, SIZES, Bench, BenchError, Server, free_port
+from bench.run import KCITY, ROOT, SIZES, Bench, BenchError, Server, case_env, free_port
 
 
 def main() -> None:
@@ -51,14 +51,7 @@ def main() -> None:
     subprocess.run([*pg, "start", str(pg_dir), str(pg_port)], check=True)
     server = Server(work / "prefect", work / "prefect-server.log")
     try:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("KCITY_", "PREFECT_"))}
-        env |= {
-            "PREFECT_API_URL": server.url,
-            "PREFECT_HOME": str(work / "prefect"),
-            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-            "KCITY_SETTLE_SECONDS": "0",
-            "KCITY_INBOX": str(base / "inbox"),
-        }
+        env = case_env(server, work, inbox=str(base / "inbox"))
         nightly = [KCITY, "nightly", "--date", last]
         print("Measuring (median wall):", flush=True)
         for backend in ("duckdb", "ducklake"):

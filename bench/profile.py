@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 from bench import generate
-from bench.run import ROOT, SIZES, Server
+from bench.run import ROOT, SIZES, Server, case_env
 
 PY = sys.executable
 
@@ -35,14 +34,7 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     server = Server(work / "prefect", work / "prefect-server.log")
     try:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("KCITY_", "PREFECT_"))}
-        env |= {
-            "PREFECT_API_URL": server.url,
-            "PREFECT_HOME": str(work / "prefect"),
-            "KCITY_SETTLE_SECONDS": "0",
-            "KCITY_DATA_DIR": str(data),
-            "KCITY_INBOX": str(base / "inbox"),
-        }
+        env = case_env(server, work, data_dir=str(data), inbox=str(base / "inbox"))
         out = ROOT / "bench" / f"profile-{args.size}.txt"
         kcity = str(Path(PY).with_name("kcity"))
         cmd = [PY, "-m", "pyinstrument", "--show-all", "-o", str(out), kcity, "nightly", "--date", last]

@@ -92,6 +92,19 @@ class Server:
         self.log.close()
 
 
+def case_env(server: Server, work: Path, **kcity: str) -> dict:
+    """The environment of a measured process: ours without KCITY_* / PREFECT_*, the bench's
+    Prefect server, no settle wait, plus `kcity` (KCITY_<NAME>: value)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KCITY_", "PREFECT_"))}
+    env |= {
+        "PREFECT_API_URL": server.url,
+        "PREFECT_HOME": str(work / "prefect"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "KCITY_SETTLE_SECONDS": "0",
+    }
+    return env | {f"KCITY_{k.upper()}": v for k, v in kcity.items()}
+
+
 def dlt_python(work: Path) -> str:
     """The peer's own virtual environment (dlt pins its own dependencies), created once."""
     venv = BENCH / ".venv-dlt"
@@ -211,13 +224,7 @@ class Bench:
 
         server = Server(self.work / "prefect", self.work / "prefect-server.log")
         try:
-            env = {k: v for k, v in os.environ.items() if not k.startswith(("KCITY_", "PREFECT_"))}
-            env |= {
-                "PREFECT_API_URL": server.url,
-                "PREFECT_HOME": str(self.work / "prefect"),
-                "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-                "KCITY_SETTLE_SECONDS": "0",
-            }
+            env = case_env(server, self.work)
 
             def kcity_env(data_set: Path, data: Path) -> dict:
                 return env | {"KCITY_DATA_DIR": str(data), "KCITY_INBOX": str(data_set / "inbox")}

@@ -332,15 +332,17 @@ def _quarantine_repeated_ids(con: duckdb.DuckDBPyConnection, sha: str) -> None:
     )
 
 
-def loads_between(path: Internal, start: dt.date, end: dt.date) -> list[dict]:
-    """Ledger rows of the deliveries dated start..end."""
+def _loads(path: Internal, where: str, params: list) -> list[dict]:
+    """Rows of ops.loads matching `where`, as dicts, in delivery order."""
     with connect(path) as con:
-        cur = con.execute(
-            "SELECT * FROM ops.loads WHERE delivery_date BETWEEN ? AND ? ORDER BY delivery_date, rel_path",
-            [start, end],
-        )
+        cur = con.execute(f"SELECT * FROM ops.loads WHERE {where} ORDER BY delivery_date, rel_path", params)
         cols = [c[0] for c in cur.description]
         return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+def loads_between(path: Internal, start: dt.date, end: dt.date) -> list[dict]:
+    """Ledger rows of the deliveries dated start..end."""
+    return _loads(path, "delivery_date BETWEEN ? AND ?", [start, end])
 
 
 def last_load_time(path: Internal) -> dt.datetime | None:
@@ -357,13 +359,7 @@ def last_load_time(path: Internal) -> dt.datetime | None:
 
 def loads_since(path: Internal, after: dt.datetime | None) -> list[dict]:
     """Ledger rows of the contents loaded after `after` (all when None)."""
-    with connect(path) as con:
-        cur = con.execute(
-            "SELECT * FROM ops.loads WHERE ? IS NULL OR loaded_at > ? ORDER BY delivery_date, rel_path",
-            [after, after],
-        )
-        cols = [c[0] for c in cur.description]
-        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+    return _loads(path, "? IS NULL OR loaded_at > ?", [after, after])
 
 
 def snapshot_dates(path: Internal) -> list[dt.date]:
