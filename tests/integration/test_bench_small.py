@@ -9,16 +9,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_small_benchmark_runs_and_reconciles(tmp_path):
+def small_bench(work: Path, *options: str) -> str:
+    """Run the benchmark at size small (with options) into `work`; the table it wrote."""
     done = subprocess.run(
-        [sys.executable, "-m", "bench.run", "--size", "small", "--work", str(tmp_path)],
+        [sys.executable, "-m", "bench.run", "--size", "small", "--work", str(work), *options],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=900,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    table = (tmp_path / "small" / "results.md").read_text()
+    return (work / "small" / "results.md").read_text()
+
+
+def test_small_benchmark_runs_and_reconciles(tmp_path):
+    table = small_bench(tmp_path)
     for case in ("floor", "prefect floor", "full", "nothing new", "one new day", "backfill 30d",
                  "peer (dlt)", "full 2x", "xlsx kcity", "xlsx calamine"):  # fmt: skip
         assert f"| {case} |" in table, table
@@ -28,25 +33,7 @@ def test_small_benchmark_runs_and_reconciles(tmp_path):
 def test_a_chosen_case_runs_alone_with_what_it_needs(tmp_path):
     """`--cases "nothing new,xlsx"`: full runs too (nothing new needs its warehouse); nothing
     else does, and the table shows only what ran."""
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.run",
-            "--size",
-            "small",
-            "--work",
-            str(tmp_path),
-            "--cases",
-            "nothing new,xlsx",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    table = (tmp_path / "small" / "results.md").read_text()
+    table = small_bench(tmp_path, "--cases", "nothing new,xlsx")
     for case in ("full", "nothing new", "xlsx kcity", "xlsx calamine"):
         assert f"| {case} |" in table, table
     for case in ("floor", "prefect floor", "one new day", "backfill 30d", "peer (dlt)", "full 2x"):
