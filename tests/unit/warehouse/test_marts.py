@@ -1,8 +1,11 @@
 """Each mart's SQL on given staging rows yields the expected rows (CONTRACT 5 rules)."""
 
+import datetime as dt
+
 import pandas as pd
 
 from tests.unit.warehouse.conftest import review, submission
+from warehouse import db
 
 
 def records(frame, *cols):
@@ -220,3 +223,51 @@ def test_ranking_variants_and_rank_stability(given):
         ("M", "IDN", 1, None, False), ("M", "LAO", 2, 1, True),
         ("N", "IDN", 1, 1, True), ("N", "LAO", 2, None, False),
     ]  # fmt: skip
+
+
+# The per-request means as the long path computes them (one row per rating, then grouped):
+# the plain-mean fast path of compute_request_scores must give exactly these figures.
+THROUGH_RATINGS = """
+SELECT
+    q.submission_id,
+    coalesce(p.n_reviews, 0) AS n_reviews, p.avg_cooperation, p.avg_prospects, p.avg_business
+FROM requests_as_of($d) AS q
+LEFT JOIN (
+    SELECT
+        submission_id,
+        count(DISTINCT ministry_key) AS n_reviews,
+        round(avg(value) FILTER (WHERE criterion = 'cooperation' AND NOT trimmed), 4) AS avg_cooperation,
+        round(avg(value) FILTER (WHERE criterion = 'prospects' AND NOT trimmed), 4) AS avg_prospects,
+        round(avg(value) FILTER (WHERE criterion = 'business' AND NOT trimmed), 4) AS avg_business
+    FROM ratings_as_of($d, false, false, $excl)
+    GROUP BY submission_id
+) AS p USING (submission_id)
+ORDER BY submission_id
+"""
+
+
+def test_plain_means_from_the_reviews_equal_the_means_through_every_rating(given):
+    given.file("s", "submissions", "2020-02-01", "s.csv", [submission(f"S{i}") for i in range(1, 6)])
+    given.file("f1", "feedback", "2020-04-01", "MOFA_a.csv", [
+        review("S1", "MOFA", 2, 2, 2), review("S1", "MOEF", 4, None, 5), review("S1", "KOTRA", 3, 5, 1),
+        review("S2", "MOFA", 3, 4, None), review("S2", "KOTRA", None, None, 4),
+        review("S3", "MOEF", 1, 5, 3),  # only MOEF: nothing left when MOEF is left out
+        review("S4", "MOFA", None, None, None),  # no rating at all: not a review that counts
+    ])  # fmt: skip
+    given.file("f2", "feedback", "2020-04-03", "mofa_b.csv", [review("S1", "mofa", 5, 4, 3, "2020-04-02")])
+    d = dt.date(2020, 4, 5)
+    with db.connect(given.path) as con:
+        for excl in (None, "moef", "mofa", "kotra"):
+            fast = con.execute(
+                "SELECT submission_id, n_reviews, avg_cooperation, avg_prospects, avg_business "
+                "FROM compute_request_scores($d, 1.0, 1.0, 2.0, false, false, $excl) ORDER BY submission_id",
+                {"d": d, "excl": excl},
+            ).fetchall()
+            assert fast == con.execute(THROUGH_RATINGS, {"d": d, "excl": excl}).fetchall()
+            assert len(fast) == 5
+        s1, s2, s3, s4, s5 = con.execute(
+            "SELECT submission_id, n_reviews, avg_cooperation, score "
+            "FROM compute_request_scores($d, 1.0, 1.0, 2.0, false, false, 'moef') ORDER BY submission_id",
+            {"d": d},
+        ).fetchall()
+    assert s1[:3] == ("S1", 2, 4.0) and s3 == ("S3", 0, None, None) and s4 == ("S4", 0, None, None)
