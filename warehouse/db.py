@@ -548,17 +548,22 @@ def build_snapshot(path: Internal, as_of: dt.date, params: dict) -> None:
     build_snapshots(path, [as_of], params)
 
 
-def _comment_marts(con: duckdb.DuckDBPyConnection) -> None:
-    """COMMENT ON every published table and column, from warehouse/catalog.csv (for BI catalogs)."""
+def _comment_marts(con: duckdb.DuckDBPyConnection, only: tuple[str, ...] | None = None) -> None:
+    """COMMENT ON every published table and column (or those of the tables `only`), from
+    warehouse/catalog.csv (for BI catalogs)."""
     catalog = pd.read_csv(Path(__file__).with_name("catalog.csv"), dtype=str, keep_default_na=False)
     tables = {r.table: r.description for r in catalog.itertuples() if r.table != "*" and not r.column}
     columns = {r.column: r.description for r in catalog.itertuples() if r.table == "*"}
     specific = {
         (r.table, r.column): r.description for r in catalog.itertuples() if r.table != "*" and r.column
     }
-    published = con.execute(
-        "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = 'pub' AND schema_name = 'marts'"
-    ).fetchall()
+    published = [
+        (t, c)
+        for t, c in con.execute(
+            "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = 'pub' AND schema_name = 'marts'"
+        ).fetchall()
+        if only is None or t in only
+    ]
     for table in sorted({t for t, _ in published}):
         con.execute(f"COMMENT ON TABLE pub.marts.{table} IS {_literal(tables.get(table, ''))}")
     for table, column in published:
@@ -620,7 +625,7 @@ def publish(internal: Internal, published: Path) -> dt.date | None:
                 text, used = select_sql(f"published/{name}", {"as_of": latest})
                 con.execute(f"CREATE OR REPLACE TABLE pub.marts.{name} AS {text}", used)
             crash_point("publish-tables-written")
-            _comment_marts(con)
+            _comment_marts(con, RUN_TABLES if light else None)  # a copy keeps the others' comments
             con.execute("CHECKPOINT pub")
         finally:
             con.execute("DETACH pub")

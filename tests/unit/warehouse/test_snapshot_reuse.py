@@ -60,3 +60,35 @@ def test_an_older_day_gets_its_latest_only_marts_on_request(tmp_path):
     newest = db.snapshot_tables(g.path, D3)["submissions"]
     assert older["submission_id"].tolist() == newest["submission_id"].tolist() == ["S1", "S2"]
     assert hist(g, "submissions", D1).empty  # computed for the request, not stored
+
+
+def _published(path, sql: str) -> list:
+    import duckdb
+
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_a_second_publish_of_the_same_snapshot_copies_the_file_and_keeps_every_description(tmp_path):
+    g = loaded(tmp_path, "w.duckdb")
+    db.build_snapshots(g.path, [D1], DEFAULTS)
+    out = tmp_path / "kcity.duckdb"
+    db.publish(g.path, out)
+    undescribed = (
+        "SELECT table_name, column_name FROM duckdb_columns() "
+        "WHERE schema_name = 'marts' AND coalesce(comment, '') = ''"
+    )
+    assert _published(out, undescribed) == []
+    first_inode = out.stat().st_ino
+    assert _published(out, "SELECT count(*) FROM marts.run_ledger") == [(0,)]
+    g.file("c", "submissions", "2020-02-03", "f2.csv", [submission("S3", "THA")])  # not yet built
+    db.record_run_day(g.path, {
+        "as_of": D1, "flow_run_id": "run-2", "flow_name": "kcity-nightly", "started_at": dt.datetime(2020, 2, 3, 1),
+        "status": "completed", "files_loaded": 0, "files_rejected": 0, "rows_read": 0, "rows_loaded": 0,
+        "rows_quarantined": 0,
+    })  # fmt: skip
+    db.publish(g.path, out)  # the same snapshot: a copy with the run tables replaced
+    assert out.stat().st_ino != first_inode  # swapped in, not written in place
+    assert _published(out, undescribed) == []
+    assert _published(out, "SELECT flow_run_id FROM marts.run_ledger") == [("run-2",)]  # run tables replaced
+    assert _published(out, "SELECT n_requests FROM marts.headline") == [(2,)]  # the snapshot was not
