@@ -10,8 +10,8 @@ A file that cannot be read at all yields `error` instead of rows.
 from __future__ import annotations
 
 import codecs
-import csv
 import contextlib
+import csv
 import datetime as dt
 import functools
 import gc
@@ -25,7 +25,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -519,14 +518,3 @@ def read_raw(path: Path, source: str) -> RawFile:
         return RawFile(source, rows.sort_index(), notes=stream.notes, shape_problems=shape)
     except UnreadableFile as e:
         return RawFile(source, None, error=f"{path.name}: {e}")
-
-
-def retry_on_io_errors(task, task_run, state) -> bool:
-    """Retry on I/O errors (a share that hiccups, a busy file), never on logic errors."""
-    try:
-        state.result()
-    except (OSError, duckdb.IOException):
-        return True
-    except Exception:
-        return False
-    return False

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from tasks import load
+from tasks import ingest as ingesting
 from tasks.plan import LoadItem
 from warehouse import db
 
@@ -22,9 +22,9 @@ def ingest(tmp_path, lines: list[str], block: int, monkeypatch) -> tuple[dict, l
     (inbox / rel).write_text("\n".join([HEADER, *lines]) + "\n", encoding="utf-8")
     internal = tmp_path / "internal.duckdb"
     db.init_warehouse(internal)
-    monkeypatch.setattr(load, "CSV_BLOCK_BYTES", block)
+    monkeypatch.setattr(ingesting, "CSV_BLOCK_BYTES", block)
     item = LoadItem("sha-1", "submissions", dt.date(2020, 3, 2), rel, "form.csv", True)
-    ledger = load._ingest(internal, inbox, item)
+    ledger = ingesting._ingest(internal, inbox, item)
     with db.connect(internal) as con:
         quarantine = con.execute(
             "SELECT row_number, column_name, rule, value FROM ops.quarantine ORDER BY ALL"
