@@ -111,8 +111,15 @@ def _lake_instance(lake: Lake, read_only: bool, config: dict) -> duckdb.DuckDBPy
 
 
 def init_warehouse(path: Internal) -> None:
-    """Create schemas and tables if missing; refresh reference tables and macros."""
+    """Create schemas and tables if missing; refresh reference tables and macros. Skipped when
+    the warehouse was last set up by the same SQL and reference data (every nightly calls it)."""
+    code = _code_version()
     with connect(path) as con:
+        try:
+            if con.execute("SELECT version FROM ops.warehouse_code").fetchall() == [(code,)]:
+                return
+        except duckdb.CatalogException:  # a new warehouse, or one set up before this table
+            pass
         con.execute(sql_text("ddl"))
         cats = pd.read_csv(REFERENCE_DATA / "categories.csv", dtype=str)
         countries = pd.read_csv(REFERENCE_DATA / "countries.csv", dtype=str, keep_default_na=False)
@@ -122,6 +129,7 @@ def init_warehouse(path: Internal) -> None:
         con.execute("CREATE OR REPLACE TABLE ref.countries AS SELECT * FROM countries_df")
         for macro in MACROS:
             con.execute(sql_text(macro))
+        con.execute("CREATE OR REPLACE TABLE ops.warehouse_code AS SELECT ? AS version", [code])
 
 
 def known_hashes(path: Internal) -> dict[tuple[str, str], str]:

@@ -92,3 +92,19 @@ def test_a_second_publish_of_the_same_snapshot_copies_the_file_and_keeps_every_d
     assert _published(out, undescribed) == []
     assert _published(out, "SELECT flow_run_id FROM marts.run_ledger") == [("run-2",)]  # run tables replaced
     assert _published(out, "SELECT n_requests FROM marts.headline") == [(2,)]  # the snapshot was not
+
+
+def test_setting_up_the_warehouse_again_is_skipped_until_the_sql_or_reference_data_change(tmp_path, monkeypatch):
+    path = tmp_path / "w.duckdb"
+    db.init_warehouse(path)
+    with db.connect(path) as con:
+        countries = con.execute("SELECT count(*) FROM ref.countries").fetchone()[0]
+        con.execute("DELETE FROM ref.countries")
+    db.init_warehouse(path)  # same code: nothing redone
+    with db.connect(path) as con:
+        assert con.execute("SELECT count(*) FROM ref.countries").fetchone()[0] == 0
+    monkeypatch.setattr(db, "_code_version", lambda: "changed")
+    db.init_warehouse(path)  # new code: reference tables and macros refreshed
+    with db.connect(path) as con:
+        assert con.execute("SELECT count(*) FROM ref.countries").fetchone()[0] == countries > 100
+        assert con.execute("SELECT version FROM ops.warehouse_code").fetchall() == [("changed",)]
