@@ -94,7 +94,9 @@ def test_a_second_publish_of_the_same_snapshot_copies_the_file_and_keeps_every_d
     assert _published(out, "SELECT n_requests FROM marts.headline") == [(2,)]  # the snapshot was not
 
 
-def test_setting_up_the_warehouse_again_is_skipped_until_the_sql_or_reference_data_change(tmp_path, monkeypatch):
+def test_setting_up_the_warehouse_again_is_skipped_until_the_sql_or_reference_data_change(
+    tmp_path, monkeypatch
+):
     path = tmp_path / "w.duckdb"
     db.init_warehouse(path)
     with db.connect(path) as con:
