@@ -389,6 +389,13 @@ def _ensure_history_table(con: duckdb.DuckDBPyConnection, mart: str, text: str, 
 # The base layers every mart of a day reads, computed once per day into temp tables; temp
 # macros of the same names shadow the stored ones while the day's marts are built.
 DAY_LAYERS = ("requests_as_of", "all_reviews_as_of", "reviews_as_of")
+# Free text no mart reads, left out of the day's temp tables: temp tables stay in DuckDB's
+# memory, and at 2M requests the descriptions alone filled a 500 MB limit (out of memory).
+# (reviews_as_of reads the day's all_reviews_as_of: the comment is gone already.)
+DAY_UNUSED = {
+    "requests_as_of": ("description", "contact_name", "contact_email"),
+    "all_reviews_as_of": ("comment",),
+}
 SCORING_ARGS = ("w_cooperation", "w_prospects", "w_business", "trim_reviews", "normalize_ministries")
 
 
@@ -423,7 +430,8 @@ def _materialize_day(con: duckdb.DuckDBPyConnection, as_of: dt.date, params: dic
     _drop_day(con)
     day = sql_literal(as_of)
     for name in DAY_LAYERS:
-        con.execute(f"CREATE TEMP TABLE day_{name} AS FROM {name}({day})")
+        unused = f"EXCLUDE ({', '.join(DAY_UNUSED[name])})" if name in DAY_UNUSED else ""
+        con.execute(f"CREATE TEMP TABLE day_{name} AS SELECT * {unused} FROM {name}({day})")
         con.execute(f"CREATE TEMP MACRO {name}(d) AS TABLE FROM temp.day_{name}")
     args = ", ".join(sql_literal(params[a]) for a in SCORING_ARGS)
     con.execute(f"CREATE TEMP TABLE day_request_scores AS FROM compute_request_scores({day}, {args}, NULL)")
