@@ -212,11 +212,12 @@ class LoadBatch:
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, sha: str) -> None:
     if len(frame):
-        arrow = pa.Table.from_pandas(frame, preserve_index=False)
-        arrow = arrow.append_column("sha256", pa.array([sha] * len(frame), pa.string()))
-        con.register("incoming", arrow)
+        incoming = pa.Table.from_pandas(frame, preserve_index=False)
+        incoming = incoming.append_column("sha256", pa.array([sha] * len(frame), pa.string()))
+        # Scanned as a Python variable, not registered as a view: a view dropped inside the
+        # open load transaction stays in the catalog until commit, and keeps its Arrow data
+        # alive with it (a 400k-row file: every batch held, ~70 MB more per batch).
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
-        con.unregister("incoming")
 
 
 def _replay_pages(con: duckdb.DuckDBPyConnection, source: str, rows: int) -> Iterator[pd.DataFrame]:
