@@ -83,3 +83,45 @@ def test_a_batch_s_data_is_freed_before_the_file_s_transaction_ends(tmp_path, mo
     assert ledger["rows_loaded"] == 3000 and len(live) > 40
     # The reader's read-ahead is at most 32 blocks (512 KB here) and shrinks towards the end.
     assert max(live[-10:]) < 1 << 20, [n >> 10 for n in live]  # held all batches: 2.6 MB
+
+
+@pytest.mark.parametrize("ahead", [2, 3])
+def test_the_csv_reader_reads_only_a_few_blocks_ahead_of_the_batch_being_loaded(tmp_path, monkeypatch, ahead):
+    """Arrow's CSV reader reads up to 32 blocks ahead (a whole file at our sizes, held in
+    memory at its first batch); it is paced to `CSV_READ_AHEAD` blocks, without stalling."""
+    from pathlib import Path
+
+    from tasks import read
+
+    block = 16 << 10
+    path = tmp_path / "form.csv"
+    path.write_text("\n".join([HEADER, *(row(f"S-{i}") for i in range(1, 20001))]) + "\n", encoding="utf-8")
+    assert path.stat().st_size > 40 * block
+    files: list = []
+
+    class Watched(read._PacedFile):
+        def __init__(self, *args):
+            super().__init__(*args)
+            self.stalls, self.beyond = 0, []
+            files.append(self)
+
+        def read(self, size: int = -1) -> bytes:
+            with self._changed:
+                if not self._changed.wait_for(self._may_read, timeout=1.0):
+                    self.stalls += 1
+            data = super().read(size)
+            with self._changed:  # bytes read beyond the blocks of the batches handed out
+                self.beyond.append(self._read - self._taken * self._block)
+            return data
+
+    monkeypatch.setattr(read, "_PacedFile", Watched)
+    monkeypatch.setattr(read, "CSV_READ_AHEAD", ahead)
+    stream = read.open_raw(path, "submissions", Path(tmp_path), block_size=block)
+    rows = sum(len(b.rows) for b in stream.batches)
+    assert rows == 20000
+    (paced,) = files
+    assert paced.stalls == 0  # never waited out the guard timeout: no batch needs more blocks
+    # The reader never got more than `ahead` blocks (+ the one being read) beyond the batches
+    # taken; unpaced, it read the whole file (40+ blocks) before the first batch.
+    assert max(paced.beyond) <= (ahead + 1) * block, max(paced.beyond) // block
+    assert paced.closed
