@@ -419,15 +419,19 @@ def inline(text: str, values: dict) -> str:
     return _PARAM.sub(lambda m: sql_literal(values[m.group(1)]) if m.group(1) in values else m.group(0), text)
 
 
-def _drop_day(con: duckdb.DuckDBPyConnection) -> None:
-    for name in (*DAY_LAYERS, "request_scores"):
+def _drop_day(
+    con: duckdb.DuckDBPyConnection, layers: tuple[str, ...] = (*DAY_LAYERS, "request_scores")
+) -> None:
+    """Drop the day's temp tables (or some of them): the stored macros apply again."""
+    for name in layers:
         con.execute(f"DROP MACRO TABLE IF EXISTS temp.{name}")
         con.execute(f"DROP TABLE IF EXISTS temp.day_{name}")
 
 
 def _materialize_day(con: duckdb.DuckDBPyConnection, as_of: dt.date, params: dict) -> None:
     """Compute the day's requests, reviews and request scores (the run's scoring) once, not
-    once per mart: at a million requests, recomputing them per mart costs minutes."""
+    once per mart: at a million requests, recomputing them per mart costs minutes. Temp
+    tables: they outlive the transaction that made them, until `_drop_day`."""
     _drop_day(con)
     day = sql_literal(as_of)
     for name in DAY_LAYERS:
@@ -478,12 +482,19 @@ def _inputs_key(con: duckdb.DuckDBPyConnection, as_of: dt.date, params: dict, co
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _build_marts(con: duckdb.DuckDBPyConnection, as_of: dt.date, params: dict, marts: list[str]) -> None:
-    """Compute `marts` for one day into hist.* (their rows of that day replaced)."""
-    if not marts:
-        return
+def _build_marts(
+    con: duckdb.DuckDBPyConnection,
+    as_of: dt.date,
+    params: dict,
+    marts: list[str],
+    replace: bool = False,
+) -> None:
+    """Compute `marts` for one day into hist.*, from the day's layers (`_materialize_day`
+    first): their rows of that day replaced, or, with `replace` (the latest-only marts), each
+    table replaced by that day's rows, one transaction per mart. At 2M requests, deleting the
+    old rows and inserting the new in one transaction did not fit a 500 MB limit (the deleted
+    rows stay pinned until commit); a new table does (score_breakdown: 16M rows in ~16 s)."""
     values = {"as_of": as_of, **params}
-    _materialize_day(con, as_of, params)
     ministries = [
         r[0]
         for r in con.execute(
@@ -492,21 +503,37 @@ def _build_marts(con: duckdb.DuckDBPyConnection, as_of: dt.date, params: dict, m
     ]
     for mart in marts:
         text, used = select_sql(f"marts/{mart}", {**values, "exclude_ministry": None})
-        _ensure_history_table(con, mart, text, used)
-        con.execute(f"DELETE FROM hist.{mart} WHERE as_of = ?", [as_of])
-        for ministry in ministries if mart in PER_MINISTRY_MARTS else [None]:
-            sql = inline(text, {**values, "exclude_ministry": ministry})
+        queries = [
+            inline(text, {**values, "exclude_ministry": ministry})
+            for ministry in (ministries if mart in PER_MINISTRY_MARTS else [None])
+        ]
+        if replace:
+            con.execute("BEGIN TRANSACTION")
+            con.execute(f"DROP TABLE IF EXISTS hist.{mart}")
+            # No ministry reviewed yet: the per-ministry mart's table, empty.
+            empty = f"SELECT * FROM ({inline(text, {**values, 'exclude_ministry': None})}) LIMIT 0"
+            first = queries.pop(0) if queries else empty
+            con.execute(f"CREATE TABLE hist.{mart} AS {first}")
+        else:
+            _ensure_history_table(con, mart, text, used)
+            con.execute(f"DELETE FROM hist.{mart} WHERE as_of = ?", [as_of])
+        for sql in queries:
             con.execute(f"INSERT INTO hist.{mart} BY NAME {sql}")
-    _drop_day(con)
+        if replace:
+            con.execute("COMMIT")
+            crash_point("build-latest-mart-committed")
 
 
 def build_snapshots(path: Internal, dates: list[dt.date], params: dict, latest: bool = True) -> list[dt.date]:
-    """Bring the snapshot of each date up to date, in one transaction; return the dates built.
+    """Bring the snapshot of each date up to date; return the dates built.
 
     A day whose inputs did not change since it was built is left alone; a day with the same
-    inputs as the day before (nothing delivered in between) copies that day's rows. The
-    latest-only marts are built for the last date when it is the newest snapshot (and
-    `latest` is true: a backfill builds them once, after its last day).
+    inputs as the day before (nothing delivered in between) copies that day's rows. The daily
+    marts of every date and each day's ops.snapshots row are one transaction. The latest-only
+    marts (their tables hold one day) are then rebuilt for the last date when it is the newest
+    snapshot (and `latest` is true: a backfill builds them once, after its last day), one
+    transaction each, and the day is marked `with_latest` last: a run stopped in between
+    leaves no day marked, and the next run builds them again.
     """
     code = _code_version()
     built: list[dt.date] = []
@@ -521,17 +548,16 @@ def build_snapshots(path: Internal, dates: list[dt.date], params: dict, latest: 
         # The day before the first date, if built: a backfill builds one day per call.
         before = [d for d in existing if d < min(dates)]
         previous = (max(before), existing[max(before)][0]) if before else None
+        day_ready = None  # the day whose layers are in the temp tables
         for as_of in sorted(dates):
             key = _inputs_key(con, as_of, params, code)
             with_latest = as_of == latest_day
             have_key, have_latest = existing.get(as_of, (None, False))
-            latest_marts = [m for m in MARTS if m in LATEST_ONLY] if with_latest else []
             daily = [m for m in MARTS if m not in LATEST_ONLY]
             if have_key == key:  # inputs unchanged since it was built
                 previous = (as_of, key)
                 if have_latest or not with_latest:
                     continue
-                _build_marts(con, as_of, params, latest_marts)
             elif previous and previous[1] == key:  # nothing delivered since the day before
                 for mart in daily:
                     con.execute(f"DELETE FROM hist.{mart} WHERE as_of = ?", [as_of])
@@ -539,24 +565,34 @@ def build_snapshots(path: Internal, dates: list[dt.date], params: dict, latest: 
                         f"INSERT INTO hist.{mart} SELECT * REPLACE (?::DATE AS as_of) FROM hist.{mart} WHERE as_of = ?",
                         [as_of, previous[0]],
                     )
-                _build_marts(con, as_of, params, latest_marts)
             else:
-                _build_marts(con, as_of, params, daily + latest_marts)
-            if with_latest:
-                for mart in LATEST_ONLY:
-                    con.execute(f"DELETE FROM hist.{mart} WHERE as_of <> ?", [as_of])
-                con.execute("UPDATE ops.snapshots SET with_latest = false WHERE as_of <> ?", [as_of])
+                _materialize_day(con, as_of, params)
+                day_ready = as_of
+                _build_marts(con, as_of, params, daily)
             con.execute("DELETE FROM ops.snapshots WHERE as_of = ?", [as_of])
             con.execute(
                 "INSERT INTO ops.snapshots BY NAME "
-                "SELECT ? AS as_of, now()::TIMESTAMP AS built_at, ? AS parameters, ? AS inputs, ? AS with_latest",
-                [as_of, json.dumps(params, sort_keys=True), key, with_latest],
+                "SELECT ? AS as_of, now()::TIMESTAMP AS built_at, ? AS parameters, ? AS inputs, false AS with_latest",
+                [as_of, json.dumps(params, sort_keys=True), key],
             )
             built.append(as_of)
             previous = (as_of, key)
             crash_point("build-day-inserted")
+        if latest_day in built:  # their tables are about to be replaced
+            con.execute("UPDATE ops.snapshots SET with_latest = false")
         con.execute("COMMIT")
-    crash_point("build-committed")
+        crash_point("build-committed")
+        if latest_day in built:
+            if day_ready != latest_day:
+                _materialize_day(con, latest_day, params)
+            # Every review, counted or not, only the daily headline reads (reviews waiting):
+            # freed before the largest inserts (at 2M requests, with it score_breakdown did
+            # not fit a 500 MB limit; without it, 17 s).
+            _drop_day(con, ("all_reviews_as_of",))
+            _build_marts(con, latest_day, params, [m for m in MARTS if m in LATEST_ONLY], replace=True)
+            con.execute("UPDATE ops.snapshots SET with_latest = true WHERE as_of = ?", [latest_day])
+        _drop_day(con)
+    crash_point("build-latest-committed")
     return built
 
 
@@ -677,7 +713,8 @@ def snapshot_tables(path: Internal, as_of: dt.date) -> dict[str, pd.DataFrame] |
             "SELECT parameters, with_latest FROM ops.snapshots WHERE as_of = ?", [as_of]
         ).fetchone()
         if not with_latest:  # an older day: compute its latest-only marts now, then discard them
-            con.execute("BEGIN TRANSACTION")
+            con.execute("BEGIN TRANSACTION")  # the day's temp tables are rolled back with it
+            _materialize_day(con, as_of, json.loads(params))
             _build_marts(con, as_of, json.loads(params), sorted(LATEST_ONLY))
         tables = {
             mart: con.execute(f"SELECT * FROM hist.{mart} WHERE as_of = ? ORDER BY ALL", [as_of]).df()

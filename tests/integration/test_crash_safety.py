@@ -26,7 +26,9 @@ POINTS = [
     ("validated", 1), ("validated", 2), ("validated", 3),
     ("load-before-commit", 1), ("load-before-commit", 2), ("load-before-commit", 3),
     ("load-committed", 1), ("load-committed", 2), ("load-committed", 3),
-    ("build-day-inserted", 1), ("build-day-inserted", 4), ("build-committed", 1), ("checked", 1), ("recorded", 1),
+    ("build-day-inserted", 1), ("build-day-inserted", 4), ("build-committed", 1),
+    ("build-latest-mart-committed", 1), ("build-latest-mart-committed", 3), ("build-latest-committed", 1),
+    ("checked", 1), ("recorded", 1),
     ("publish-tables-written", 1), ("publish-before-rename", 1), ("publish-renamed", 1), ("reported", 1),
 ]  # fmt: skip
 VOLATILE = {"run_ledger": None, "load_report": ["loaded_at"]}
