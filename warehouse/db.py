@@ -396,12 +396,15 @@ def _ensure_history_table(con: duckdb.DuckDBPyConnection, mart: str, text: str, 
 # The base layers every mart of a day reads, computed once per day into temp tables; temp
 # macros of the same names shadow the stored ones while the day's marts are built.
 DAY_LAYERS = ("requests_as_of", "all_reviews_as_of", "reviews_as_of")
-# Free text no mart reads, left out of the day's temp tables: temp tables stay in DuckDB's
-# memory, and at 2M requests the descriptions alone filled a 500 MB limit (out of memory).
-# (reviews_as_of reads the day's all_reviews_as_of: the comment is gone already.)
+# Columns no mart reads, left out of the day's temp tables: free text, and the lineage the
+# versioning macros ordered by (file hash, name, row). Temp tables stay in DuckDB's memory,
+# spilling to disk beyond its limit: at 2M requests the descriptions alone filled 500 MB
+# (out of memory), and the lineage was ~40% of what was left. A mart reading a removed
+# column fails loudly. (reviews_as_of reads the day's all_reviews_as_of: gone already.)
+_LINEAGE = ("sha256", "row_number", "file_name")
 DAY_UNUSED = {
-    "requests_as_of": ("description", "contact_name", "contact_email"),
-    "all_reviews_as_of": ("comment",),
+    "requests_as_of": ("description", "contact_name", "contact_email", *_LINEAGE),
+    "all_reviews_as_of": ("comment", "reviewed_at", "delivery_date", *_LINEAGE),
 }
 SCORING_ARGS = ("w_cooperation", "w_prospects", "w_business", "trim_reviews", "normalize_ministries")
 
