@@ -412,15 +412,15 @@ class _PacedFile(io.RawIOBase):
         return self.closed or self._read < self._taken * self._block + self._budget
 
     def read(self, size: int = -1) -> bytes:
-        with self._changed:
+        with self._changed:  # held while reading too: close() cannot come in between
             # The timeout only guards against a stall if Arrow ever needs more than `ahead`
             # blocks for one batch: then it reads on, one block per second.
             self._changed.wait_for(self._may_read, timeout=1.0)
-        if self.closed:
-            return b""
-        data = self._file.read(size)
-        self._read += len(data)
-        return data
+            if self.closed:
+                return b""
+            data = self._file.read(size)
+            self._read += len(data)
+            return data
 
     def readinto(self, buffer) -> int:
         data = self.read(len(buffer))
