@@ -422,11 +422,6 @@ class _PacedFile(io.RawIOBase):
             self._read += len(data)
             return data
 
-    def readinto(self, buffer) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
     def close(self) -> None:
         with self._changed:
             if not self.closed:

@@ -503,7 +503,7 @@ def _build_marts(
     table replaced by that day's rows, one transaction per mart. At 2M requests, deleting the
     old rows and inserting the new in one transaction did not fit a 500 MB limit (the deleted
     rows stay pinned until commit); a new table does (score_breakdown: 16M rows in ~16 s)."""
-    values = {"as_of": as_of, **params}
+    values = {"as_of": as_of, **params, "exclude_ministry": None}
     ministries = [
         r[0]
         for r in con.execute(
@@ -511,7 +511,7 @@ def _build_marts(
         ).fetchall()
     ]
     for mart in marts:
-        text, used = select_sql(f"marts/{mart}", {**values, "exclude_ministry": None})
+        text, used = select_sql(f"marts/{mart}", values)
         queries = [
             inline(text, {**values, "exclude_ministry": ministry})
             for ministry in (ministries if mart in PER_MINISTRY_MARTS else [None])
@@ -520,8 +520,7 @@ def _build_marts(
             con.execute("BEGIN TRANSACTION")
             con.execute(f"DROP TABLE IF EXISTS hist.{mart}")
             # No ministry reviewed yet: the per-ministry mart's table, empty.
-            empty = f"SELECT * FROM ({inline(text, {**values, 'exclude_ministry': None})}) LIMIT 0"
-            first = queries.pop(0) if queries else empty
+            first = queries.pop(0) if queries else f"SELECT * FROM ({inline(text, values)}) LIMIT 0"
             con.execute(f"CREATE TABLE hist.{mart} AS {first}")
         else:
             _ensure_history_table(con, mart, text, used)
