@@ -156,6 +156,47 @@ def test_trimmed_mean_drops_highest_and_lowest_with_five_or_more_reviews(given):
     assert trimmed["avg_prospects"].tolist() == [3.0, 3.0]
 
 
+def test_trimmed_means_from_the_reviews_equal_the_trimmed_means_through_every_rating(given):
+    # The window path (ratings_as_of flags one lowest and one highest rating per criterion with
+    # five or more) is what score_breakdown shows; the scores' (sum - min - max) / (n - 2) from
+    # the reviews must give the same figures: ties, gaps, exactly five, left-out ministries.
+    ministries = ["MOFA", "MOEF", "KOTRA", "KOICA", "KIND", "KOICA2"]
+    rows = {
+        "S1": [(5, 5, 1), (5, 4, 1), (1, 4, 2), (1, None, 3), (3, 2, 3), (4, 1, None)],  # ties at both ends
+        "S2": [(2, 3, 4), (3, 3, 4), (4, 3, 4), (5, 3, 4), (1, 3, 4)],  # exactly five
+        "S3": [(2, 5, 1), (3, None, None), (4, 1, 1), (None, 2, 5), (5, 3, None), (1, 4, 2)],  # gaps
+        "S4": [(1, 2, 3), (4, 5, 1)],  # fewer than five: plain means
+        "S5": [(None, None, None), (2, 2, 2), (3, 3, 3), (3, 4, 3), (5, 1, 5), (4, 4, 4)],
+    }
+    given.file("s", "submissions", "2020-02-01", "s.csv", [submission(sid) for sid in [*rows, "S6"]])
+    reviews = [review(sid, m, *r) for sid, rs in rows.items() for m, r in zip(ministries, rs, strict=False)]
+    given.file("f", "feedback", "2020-04-01", "MOFA_t.csv", reviews)
+    trimmed_path = THROUGH_RATINGS.replace(
+        "ratings_as_of($d, false, false, $excl)", "ratings_as_of($d, true, false, $excl)"
+    )
+    d = dt.date(2020, 4, 5)
+    with db.connect(given.path) as con:
+        trimmed_somewhere = con.execute(
+            "SELECT count(DISTINCT submission_id) FROM ratings_as_of($d, true, false, NULL) WHERE trimmed",
+            {"d": d},
+        ).fetchone()[0]
+        assert trimmed_somewhere == 4  # S1, S2, S3, S5: the comparison covers real trimming
+        for excl in (None, "mofa", "koica", "kind"):
+            fast = con.execute(
+                "SELECT submission_id, n_reviews, avg_cooperation, avg_prospects, avg_business "
+                "FROM compute_request_scores($d, 1.0, 1.0, 2.0, true, false, $excl) ORDER BY submission_id",
+                {"d": d, "excl": excl},
+            ).fetchall()
+            assert fast == con.execute(trimmed_path, {"d": d, "excl": excl}).fetchall(), excl
+            assert len(fast) == 6
+        s1 = con.execute(
+            "SELECT avg_cooperation, avg_prospects, avg_business "
+            "FROM compute_request_scores($d, 1.0, 1.0, 2.0, true, false, NULL) WHERE submission_id = 'S1'",
+            {"d": d},
+        ).fetchone()
+    assert s1 == (3.25, 3.3333, 2.0)  # one 5 and one 1 left out: (5+1+3+4)/4 ; (4+4+2)/3 ; (1+2+3)/3
+
+
 def test_ministry_normalisation_evens_out_a_harsh_reviewer(given):
     given.file("s", "submissions", "2020-02-01", "s.csv", [submission("S1"), submission("S2", "PER")])
     # ministry H rates everything 2 points lower than L; normalised, the two requests tie
