@@ -3,18 +3,22 @@ can trace, and a published file that BI tools (DuckDB 1.x, SQLAlchemy) open read
 
 import csv
 import datetime as dt
+import inspect
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import openpyxl
 import pytest
 
 from flows.nightly import nightly
 from kcity.cli import main as kcity
 from kcity.sample import write_sample
+from tasks.report import REPORT_MARTS, read_marts, write_report, written_digest
 from tests.integration import browser
 from tests.integration.helpers import published_tables, query
 
@@ -54,6 +58,34 @@ def test_the_report_is_written_with_the_published_figures(demo):
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", text)
     assert "@import" not in text and "url(" not in text and "<script" not in text
     assert "@gov-" not in text and "Contact Person" not in text
+
+
+def test_the_report_is_rendered_again_only_when_what_it_shows_changes(demo, tmp_path):
+    data, _ = demo
+    report = data / "reports" / "kcity-report-2020-04-19.html"
+    written = report.read_bytes()
+    assert written_digest(report) is not None
+    # Unchanged figures (a night with nothing new): the file is left as it is, to the byte.
+    assert write_report(data / "kcity.duckdb", data / "reports") == report
+    assert report.read_bytes() == written
+    # One figure changed in one table the report reads (a copy: other tests read the demo's).
+    for table, change in [
+        ("load_report", "UPDATE marts.load_report SET rows_quarantined = 7777 WHERE file_name = 'MOFA_review_round1.csv'"),
+        ("quarantine", "DELETE FROM marts.quarantine WHERE row_number = (SELECT min(row_number) FROM marts.quarantine)"),
+    ]:  # fmt: skip
+        published, folder = tmp_path / f"{table}.duckdb", tmp_path / table
+        shutil.copyfile(data / "kcity.duckdb", published)
+        folder.mkdir()
+        shutil.copyfile(report, folder / report.name)
+        with duckdb.connect(published) as con:
+            assert con.execute(change).fetchone()[0] >= 1
+        again = write_report(published, folder)
+        assert written_digest(again) != written_digest(report), table
+        assert again.read_bytes() != written
+    assert "7777" in (tmp_path / "load_report" / report.name).read_text(encoding="utf-8")
+    # Every published table the report queries is in the digest.
+    read = set(re.findall(r"marts\.\{?(\w+)", inspect.getsource(read_marts)))
+    assert read - {"n"} <= set(REPORT_MARTS) and "submissions" in read
 
 
 def test_the_report_renders_offline_and_prints_on_a4_in_chromium(demo, tmp_path):
