@@ -2,18 +2,26 @@
 -- delivered on or before d (latest reviewed_at, then delivery, then file name, then row
 -- order). Ministries match without regard to case. All of them, counted request or not.
 CREATE OR REPLACE MACRO all_reviews_as_of(d) AS TABLE
-WITH versions AS (
+WITH versions AS NOT MATERIALIZED (
     SELECT f.*, lower(f.ministry) AS ministry_key, l.delivery_date, l.file_name
     FROM stg.feedback AS f
     JOIN ops.loads AS l USING (sha256)
     WHERE l.status = 'loaded' AND l.delivery_date <= d
+),
+-- Most reviews have one version: only those delivered more than once are sorted.
+repeated AS (
+    SELECT submission_id, ministry_key FROM versions GROUP BY ALL HAVING count(*) > 1
 )
-SELECT *
-FROM versions
-QUALIFY row_number() OVER (
-    PARTITION BY submission_id, ministry_key
-    ORDER BY reviewed_at DESC, delivery_date DESC, file_name DESC, sha256 DESC, row_number DESC
-) = 1;
+SELECT * FROM versions ANTI JOIN repeated USING (submission_id, ministry_key)
+UNION ALL
+(
+    SELECT v.*
+    FROM versions AS v SEMI JOIN repeated USING (submission_id, ministry_key)
+    QUALIFY row_number() OVER (
+        PARTITION BY submission_id, ministry_key
+        ORDER BY reviewed_at DESC, delivery_date DESC, file_name DESC, sha256 DESC, row_number DESC
+    ) = 1
+);
 
 -- The reviews that count: those of counted requests.
 CREATE OR REPLACE MACRO reviews_as_of(d) AS TABLE
