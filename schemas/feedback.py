@@ -6,11 +6,12 @@ column or, when absent or blank, from the file name's part before the first `_`.
 
 from __future__ import annotations
 
-import pandas as pd
-import pandera.pandas as pa
-from pandera.typing import Series
+import pandera.polars as pa
+import polars as pl
+from pandera.api.polars.types import PolarsData
 
 from schemas import parsing
+from schemas.checks import passes
 
 COLUMNS = ["submission_id", "ministry", "cooperation", "prospects", "business", "comment", "reviewed_at"]
 SCORES = ["cooperation", "prospects", "business"]
@@ -33,33 +34,33 @@ FRAME_RULE_COLUMNS = {"at_least_one_score": SCORES}
 class FeedbackRow(pa.DataFrameModel):
     """One ministry's review of one request; all rules of CONTRACT 2.2."""
 
-    submission_id: Series[str] = pa.Field(nullable=False)
-    ministry: Series[str] = pa.Field(nullable=False)
-    cooperation: Series[str] = pa.Field(nullable=True)
-    prospects: Series[str] = pa.Field(nullable=True)
-    business: Series[str] = pa.Field(nullable=True)
-    comment: Series[str] = pa.Field(nullable=True)
-    reviewed_at: Series[str] = pa.Field(nullable=False)
+    submission_id: str = pa.Field(nullable=False)
+    ministry: str = pa.Field(nullable=False)
+    cooperation: str = pa.Field(nullable=True)
+    prospects: str = pa.Field(nullable=True)
+    business: str = pa.Field(nullable=True)
+    comment: str = pa.Field(nullable=True)
+    reviewed_at: str = pa.Field(nullable=False)
 
     @pa.check("submission_id", name="length_1_64")
-    def _id_length(cls, s: Series[str]) -> Series[bool]:
-        return s.str.strip().str.len().between(1, 64)
+    def _id_length(cls, data: PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.col(data.key).str.strip_chars().str.len_chars().is_between(1, 64))
 
     @pa.check("ministry", name="max_length_100")
-    def _ministry(cls, s: Series[str]) -> Series[bool]:
-        return s.str.strip().str.len().between(1, 100)
+    def _ministry(cls, data: PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.col(data.key).str.strip_chars().str.len_chars().is_between(1, 100))
 
     @pa.check("cooperation", "prospects", "business", name="score_1_to_5")
-    def _score(cls, s: Series[str]) -> Series[bool]:
-        return s.isna() | parsing.parse_score(s).notna()
+    def _score(cls, data: PolarsData) -> pl.LazyFrame:
+        return passes(data, lambda s: parsing.parse_score(s).is_not_null())
 
     @pa.check("reviewed_at", name="date_format")
-    def _reviewed_at(cls, s: Series[str]) -> Series[bool]:
-        return parsing.parse_timestamp(s).notna()
+    def _reviewed_at(cls, data: PolarsData) -> pl.LazyFrame:
+        return passes(data, lambda s: parsing.parse_timestamp(s).is_not_null())
 
     @pa.dataframe_check(name="at_least_one_score")
-    def _one_score(cls, df: pd.DataFrame) -> Series[bool]:
-        return df[SCORES].notna().any(axis=1)
+    def _one_score(cls, data: PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.any_horizontal(pl.col(SCORES).is_not_null()))
 
     class Config:
         strict = False

@@ -11,8 +11,12 @@ import re
 import unicodedata
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    import polars as pl
 
 DATA = Path(__file__).resolve().parent / "data"
 _SPACE = re.compile(r"[ \t\r\n\f\v\u00a0\u3000]+")
@@ -56,9 +60,11 @@ def countries() -> pd.DataFrame:
     return pd.read_csv(DATA / "countries.csv", dtype=str, keep_default_na=False)
 
 
-def to_iso3(values: pd.Series) -> pd.Series:
-    """Map names/codes to ISO alpha-3; NA where unknown. Exact alias matches only, never fuzzy."""
+def to_iso3(values: pl.Series) -> pl.Series:
+    """Map names/codes to ISO alpha-3; null where unknown. Exact alias matches only, never fuzzy."""
+    import polars as pl  # here, not at the top: warehouse/db imports this module on every run
+
     aliases = country_aliases()
-    uniques = values.dropna().unique()
-    mapping = {v: aliases.get(country_key(v)) for v in uniques}
-    return values.map(mapping).astype("str")
+    uniques = values.drop_nulls().unique()
+    codes = pl.Series([aliases.get(country_key(v)) for v in uniques.to_list()], dtype=pl.String)
+    return values.replace_strict(uniques, codes, default=None, return_dtype=pl.String)

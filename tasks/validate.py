@@ -1,7 +1,7 @@
 """Validate raw rows with the Pandera models and split them into valid rows and quarantine.
 
-Pandera only reports; turning its failure cases into quarantine rows (row number,
-column, rule, offending value) is this module's job. Pure: DataFrame in, DataFrames out.
+Pandera (its Polars backend) only reports; turning its failure cases into quarantine rows
+(row number, column, rule, offending value) is this module's job. Pure: frame in, frames out.
 """
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-import pandera.pandas as pa
+import pandera.polars as pa
+import polars as pl
 
 from schemas import feedback, submission
 from schemas.feedback import FeedbackRow
@@ -19,13 +20,15 @@ MODELS = {"submissions": (SubmissionRow, submission), "feedback": (FeedbackRow, 
 QUARANTINE_COLUMNS = ["row_number", "column_name", "rule", "value"]
 # Pandera's built-in check names -> the rule names operators read.
 _RULE_NAMES = {"not_nullable": "required", "field_uniqueness": "unique_within_file"}
+_QUARANTINE_SCHEMA = {"row_number": pl.Int64, "column_name": pl.String, "rule": pl.String, "value": pl.String}
 
 
 @dataclass
 class Validated:
-    """Rows that passed every rule (raw text, indexed by row number) and the quarantine."""
+    """Rows that passed every rule (raw text, with their `row_number`) and the quarantine
+    (one row per row number, column and rule)."""
 
-    valid: pd.DataFrame
+    valid: pl.DataFrame
     quarantine: pd.DataFrame
 
     @property
@@ -33,60 +36,70 @@ class Validated:
         return int(self.quarantine["row_number"].nunique())
 
 
+def as_polars(rows: pd.DataFrame, source: str) -> pl.DataFrame:
+    """Raw text rows indexed by row number (the readers' frames) -> a Polars frame with a
+    `row_number` column and every contract column as text (Arrow-backed: no copy of the text)."""
+    columns = MODELS[source][1].COLUMNS
+    frame = pl.from_pandas(rows[columns].rename_axis("row_number").reset_index())
+    return frame.with_columns(pl.col("row_number").cast(pl.Int64), pl.col(columns).cast(pl.String))
+
+
 def _failure_rows(
-    cases: pd.DataFrame, rows: pd.DataFrame, frame_rule_columns: dict[str, list[str]]
-) -> pd.DataFrame:
+    cases: pl.DataFrame, rows: pl.DataFrame, frame_rule_columns: dict[str, list[str]]
+) -> pl.DataFrame:
     """Pandera failure_cases -> quarantine rows, one per (row, column, rule)."""
-    cases = cases[cases["index"].notna()].copy()
-    cases["rule"] = cases["check"].astype("str").map(lambda c: _RULE_NAMES.get(c, c))
-    column_level = cases[cases["schema_context"] != "DataFrameSchema"]
+    cases = cases.filter(pl.col("index").is_not_null())
+    cases = cases.with_columns(
+        row_number=rows["row_number"].gather(cases["index"].cast(pl.Int64)),
+        rule=pl.col("check").replace(_RULE_NAMES),
+    )
     parts = [
-        pd.DataFrame(
-            {
-                "row_number": column_level["index"].astype("int64"),
-                "column_name": column_level["column"].astype("str"),
-                "rule": column_level["rule"],
-                "value": column_level["failure_case"].map(lambda v: None if pd.isna(v) else str(v)),
-            }
+        cases.filter(pl.col("schema_context") != "DataFrameSchema").select(
+            "row_number",
+            column_name=pl.col("column"),
+            rule="rule",
+            value=pl.col("failure_case").cast(pl.String),
         )
     ]
-    # A dataframe-level check lists the row's non-null values of every column; report the
-    # columns the rule is about instead, with their values from the row (blank included).
-    frame_level = cases[cases["schema_context"] == "DataFrameSchema"]
-    for rule, group in frame_level.groupby("rule"):
-        numbers = sorted(set(group["index"].astype("int64")))
+    # A dataframe-level check lists the whole row; report the columns the rule is about
+    # instead, with their values from the row (blank included).
+    frame_level = cases.filter(pl.col("schema_context") == "DataFrameSchema")
+    for rule in frame_level["rule"].unique().sort():
+        positions = frame_level.filter(pl.col("rule") == rule)["index"].cast(pl.Int64).unique().sort()
         for column in frame_rule_columns.get(rule, []):
-            values = rows.loc[numbers, column]
             parts.append(
-                pd.DataFrame(
-                    {
-                        "row_number": numbers,
-                        "column_name": column,
-                        "rule": rule,
-                        "value": [None if pd.isna(v) else str(v) for v in values],
-                    }
+                rows[positions].select(
+                    "row_number", column_name=pl.lit(column), rule=pl.lit(rule), value=pl.col(column)
                 )
             )
-    return pd.concat(parts, ignore_index=True).drop_duplicates().reset_index(drop=True)
+    return pl.concat([p.cast(_QUARANTINE_SCHEMA) for p in parts]).unique(maintain_order=True)
 
 
-def validate_rows(rows: pd.DataFrame, source: str, shape_problems: pd.DataFrame | None = None) -> Validated:
-    """Validate every row lazily; a row with any failure goes to quarantine, whole."""
+def validate_rows(
+    rows: pd.DataFrame | pl.DataFrame, source: str, shape_problems: pd.DataFrame | None = None
+) -> Validated:
+    """Validate every row lazily; a row with any failure goes to quarantine, whole.
+
+    `rows`: raw text, either indexed by row number (pandas) or with a `row_number` column."""
     model, spec = MODELS[source]
-    quarantine = pd.DataFrame(columns=QUARANTINE_COLUMNS).astype(
-        {"row_number": "int64", "column_name": "str", "rule": "str", "value": "str"}
-    )
-    if len(rows):
+    frame = as_polars(rows, source) if isinstance(rows, pd.DataFrame) else rows
+    quarantine = pl.DataFrame(schema=_QUARANTINE_SCHEMA)
+    if len(frame):
         try:
-            model.validate(rows, lazy=True)
+            model.validate(frame, lazy=True)
         except pa.errors.SchemaErrors as e:
-            quarantine = _failure_rows(e.failure_cases, rows, spec.FRAME_RULE_COLUMNS)
+            quarantine = _failure_rows(e.failure_cases, frame, spec.FRAME_RULE_COLUMNS)
     if shape_problems is not None and len(shape_problems):
         # A row of the wrong shape has no meaningful columns: report the shape alone.
-        quarantine = quarantine[~quarantine["row_number"].isin(shape_problems["row_number"])]
-        shaped = shape_problems.assign(column_name=None)[QUARANTINE_COLUMNS]
-        quarantine = pd.concat([shaped, quarantine], ignore_index=True)
-    quarantine = quarantine.sort_values(["row_number", "column_name", "rule"], na_position="first")
-    bad = set(quarantine["row_number"])
-    valid = rows[~rows.index.isin(bad)]
-    return Validated(valid=valid, quarantine=quarantine.reset_index(drop=True))
+        shaped = pl.from_pandas(shape_problems[["row_number", "rule", "value"]]).select(
+            "row_number", column_name=pl.lit(None), rule="rule", value="value"
+        )
+        quarantine = pl.concat(
+            [
+                shaped.cast(_QUARANTINE_SCHEMA),
+                quarantine.filter(~pl.col("row_number").is_in(shaped["row_number"].implode())),
+            ]
+        )
+    quarantine = quarantine.sort(["row_number", "column_name", "rule"], nulls_last=False)
+    valid = frame.filter(~pl.col("row_number").is_in(quarantine["row_number"].unique().implode()))
+    return Validated(valid=valid, quarantine=quarantine.to_pandas().astype({"row_number": "int64"}))

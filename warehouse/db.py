@@ -18,10 +18,14 @@ import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
 import pyarrow as pa
+
+if TYPE_CHECKING:  # imported by the loading path only (a nothing-new run never needs it)
+    import polars as pl
 
 from kcity.faults import crash_point
 from schemas.reference import DATA as REFERENCE_DATA
@@ -210,13 +214,18 @@ class LoadBatch:
     that passed every rule and the quarantine rows of those that did not."""
 
     raw_rows: pd.DataFrame
-    staged: pd.DataFrame
+    staged: pd.DataFrame | pl.DataFrame
     quarantine: pd.DataFrame
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, sha: str) -> None:
+def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame | pl.DataFrame, sha: str) -> None:
     if len(frame):
-        incoming = pa.Table.from_pandas(frame, preserve_index=False)
+        # A Polars frame hands over its Arrow buffers as they are.
+        incoming = (
+            pa.Table.from_pandas(frame, preserve_index=False)
+            if isinstance(frame, pd.DataFrame)
+            else frame.to_arrow()
+        )
         incoming = incoming.append_column("sha256", pa.array([sha] * len(frame), pa.string()))
         # Scanned as a Python variable, not registered as a view: a view dropped inside the
         # open load transaction stays in the catalog until commit, and keeps its Arrow data

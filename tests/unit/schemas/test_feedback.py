@@ -43,7 +43,7 @@ def test_good_reviews_pass():
 def test_each_rule_quarantines_with_its_name(column, value, rule):
     result = validate_rows(frame(GOOD, {**GOOD, column: value}), "feedback")
     q = result.quarantine
-    assert list(result.valid.index) == [2]
+    assert result.valid["row_number"].to_list() == [2]
     assert len(q[(q["row_number"] == 3) & (q["column_name"] == column) & (q["rule"] == rule)]) == 1, q
 
 

@@ -36,7 +36,7 @@ def test_good_rows_pass_untouched():
     )  # fmt: skip
     result = validate_rows(rows, "submissions")
     assert result.quarantine.empty
-    assert list(result.valid.index) == [2, 3]
+    assert result.valid["row_number"].to_list() == [2, 3]
 
 
 @pytest.mark.parametrize(
@@ -72,7 +72,7 @@ def test_each_rule_quarantines_with_its_name(column, value, rule):
     rows = frame(GOOD, {**GOOD, "submission_id": "S-2", column: value})
     result = validate_rows(rows, "submissions")
     q = result.quarantine
-    assert list(result.valid.index) == [2], "the good row still loads"
+    assert result.valid["row_number"].to_list() == [2], "the good row still loads"
     assert set(q["row_number"]) == {3}
     hit = q[(q["column_name"] == column) & (q["rule"] == rule)]
     assert len(hit) == 1, q.to_string()
@@ -84,7 +84,7 @@ def test_duplicate_id_in_one_file_quarantines_every_copy():
     result = validate_rows(frame(GOOD, GOOD, {**GOOD, "submission_id": "S-3"}), "submissions")
     q = result.quarantine
     assert set(q.loc[q["rule"] == "unique_within_file", "row_number"]) == {2, 3}
-    assert list(result.valid.index) == [4]
+    assert result.valid["row_number"].to_list() == [4]
 
 
 def test_rows_read_equal_loaded_plus_quarantined_with_several_failures_per_row():

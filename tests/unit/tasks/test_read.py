@@ -27,7 +27,7 @@ def test_every_form_format_loads_the_same_requests(name):
     assert raw.error is None
     checked = validate_rows(raw.rows, "submissions", raw.shape_problems)
     assert checked.quarantine.empty, checked.quarantine.to_string()
-    staged = stage_submissions(checked.valid).set_index("submission_id")
+    staged = stage_submissions(checked.valid).to_pandas().set_index("submission_id")
     assert staged.loc["F-1", "country_iso3"] == "IDN"
     assert str(staged.loc["F-1", "submitted_at"]) == "2020-02-03 10:15:00"
     assert staged.loc["F-1", "budget_usd"] == 1_200_000
@@ -62,7 +62,7 @@ def test_json_numbers_and_nested_values_become_text():
 
 def test_feedback_ministry_from_file_name_when_the_column_is_absent():
     raw = read_raw(INPUTS / "MOFA_review.csv", "feedback")
-    staged = stage_feedback(validate_rows(raw.rows, "feedback").valid)
+    staged = stage_feedback(validate_rows(raw.rows, "feedback").valid).to_pandas()
     assert staged["ministry"].tolist() == ["MOFA", "MOFA"]
     assert staged["cooperation"].tolist() == [4, 3]
     assert staged["business"].isna().tolist() == [True, False]
@@ -71,7 +71,7 @@ def test_feedback_ministry_from_file_name_when_the_column_is_absent():
 def test_feedback_korean_headers_cp949_and_blank_ministry_cell_falls_back_to_file_name():
     raw = read_raw(INPUTS / "MOEF_korean_headers_cp949.csv", "feedback")
     assert raw.error is None
-    staged = stage_feedback(validate_rows(raw.rows, "feedback").valid)
+    staged = stage_feedback(validate_rows(raw.rows, "feedback").valid).to_pandas()
     assert staged["ministry"].tolist() == ["기획재정부", "MOEF"]
     assert staged["comment"].iloc[0] == "재원 검토"
     assert [str(d.date()) for d in staged["reviewed_at"]] == ["2020-04-07", "2020-04-07"]
@@ -79,7 +79,7 @@ def test_feedback_korean_headers_cp949_and_blank_ministry_cell_falls_back_to_fil
 
 def test_feedback_xlsx_with_english_spaced_headers_and_date_cells():
     raw = read_raw(INPUTS / "KOTRA_feedback.xlsx", "feedback")
-    staged = stage_feedback(validate_rows(raw.rows, "feedback").valid)
+    staged = stage_feedback(validate_rows(raw.rows, "feedback").valid).to_pandas()
     assert staged.iloc[0][["ministry", "cooperation", "prospects", "business"]].tolist() == ["KOTRA", 5, 4, 4]
     assert str(staged.iloc[0]["reviewed_at"].date()) == "2020-04-09"
 
