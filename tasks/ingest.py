@@ -6,9 +6,12 @@ validation stack (Pandera, Arrow CSV, the schemas): a nothing-new nightly starts
 
 from __future__ import annotations
 
+import queue
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeVar
 
 from prefect import get_run_logger, task
 
@@ -21,9 +24,67 @@ from tasks.validate import validate_rows
 from warehouse import db
 from warehouse.backend import Internal
 
+T = TypeVar("T")
+_END = object()
+
+
+def ahead(items: Iterator[T]) -> Iterator[T]:
+    """`items`, each made in a background thread while the caller works on the one before.
+
+    Loading alternates Python work (reading, Pandera, staging) with DuckDB's inserts; both
+    release the GIL for most of their time, so on two cores the next batch is validated while
+    this one is inserted. At most two items are alive: the caller's and the next one (the
+    memory of one more batch). What the producer raises is raised here, in order; when the
+    caller stops early (an error, a rollback), the producer stops after its current item.
+    """
+    done = queue.Queue()
+    slots = threading.Semaphore(2)  # the caller's item and the one being made
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            while True:
+                slots.acquire()
+                if stop.is_set():
+                    return
+                item = next(items, _END)
+                done.put(item)
+                if item is _END:
+                    return
+        except BaseException as e:  # handed to the caller, raised there
+            done.put(e)
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    worker = threading.Thread(target=produce, name="kcity-load-ahead", daemon=True)
+    worker.start()
+    try:
+        first = True
+        while True:
+            if not first:
+                slots.release()  # the caller is done with the item before
+            first = False
+            item = done.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        slots.release()
+        worker.join()
+
 
 def _load_batches(raw_batches: Iterator[RawBatch], source: str) -> Iterator[db.LoadBatch]:
-    """Validate and stage each batch of raw rows (Pandera per batch, bounded memory)."""
+    """Validate and stage each batch of raw rows (Pandera per batch, bounded memory), the
+    next batch while the caller inserts this one (`ahead`)."""
+    return ahead(_checked_batches(raw_batches, source))
+
+
+def _checked_batches(raw_batches: Iterator[RawBatch], source: str) -> Iterator[db.LoadBatch]:
     first = True
     for batch in raw_batches:
         if first:

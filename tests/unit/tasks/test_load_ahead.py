@@ -1,0 +1,63 @@
+"""`ahead`: the next batch is made in a background thread while the caller inserts this one;
+order, errors and early stops behave as with a plain generator, and at most two are alive."""
+
+import threading
+import time
+
+import pytest
+
+from tasks.ingest import ahead
+
+
+def test_items_come_in_order_and_all_of_them():
+    assert list(ahead(iter(range(50)))) == list(range(50))
+    assert list(ahead(iter([]))) == []
+
+
+def test_the_next_item_is_made_while_the_caller_works_on_this_one():
+    made: list[int] = []
+
+    def items():
+        for i in range(3):
+            made.append(i)
+            yield i
+
+    stream = ahead(items())
+    assert next(stream) == 0
+    deadline = time.monotonic() + 5
+    while len(made) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert made == [0, 1], "item 1 is made while the caller holds item 0"
+    time.sleep(0.2)
+    assert made == [0, 1], "never more than two items alive: item 2 waits for the caller"
+    assert next(stream) == 1
+    assert list(stream) == [2]
+
+
+def test_an_error_of_the_producer_is_raised_to_the_caller_after_the_items_before_it():
+    def items():
+        yield 1
+        yield 2
+        raise ValueError("row 7, column country: broken")
+
+    got = []
+    with pytest.raises(ValueError, match="row 7"):
+        for item in ahead(items()):
+            got.append(item)
+    assert got == [1, 2]
+
+
+def test_a_caller_that_stops_early_stops_the_producer_and_closes_its_items():
+    closed = threading.Event()
+
+    def items():
+        try:
+            yield from range(1000)
+        finally:
+            closed.set()
+
+    stream = ahead(items())
+    assert next(stream) == 0
+    stream.close()  # what a rollback does to the load loop
+    assert closed.wait(5), "the source (an open CSV file) is closed"
+    assert not any(t.name == "kcity-load-ahead" for t in threading.enumerate())
