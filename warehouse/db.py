@@ -59,17 +59,15 @@ PUBLISH_ORDER = {
     "score_breakdown": "submission_id, ministry, criterion",
 }
 # DuckDB's share of memory (it spills to disk beyond this); keeps a run's peak bounded. The
-# snapshot of 2M requests fits 500 MB (RESULTS.md). Loading a file needs less: its open
-# transaction's rows are what fills it, while two batches' Arrow and Polars data sit beside
-# it (one inserted, the next validated: tasks/ingest.ahead). 300 MB took ~100 MiB off a
-# 400k-row file's peak at the same speed as 500 MB; 150 MB, ~150 MiB more than 300 MB (two
-# 400k-row files in-process: 997 -> 850 MiB, 23.1 -> 22.2 s).
-MEMORY_LIMIT = os.environ.get("KCITY_DUCKDB_MEMORY", "500MB")
+# snapshot of 2M requests fits 400 MB (RESULTS.md), and 400 MB builds and publishes as fast
+# as 500 MB with less peak (in-process, 1M: build 31.0 -> 28.3 s, 728 -> 606 MiB; publish
+# 12.2 s both ways, 802 -> 731 MiB): a full run stays within 1 GiB with Polars in the
+# process. Loading a file needs less: its open transaction's rows are what fills it, while
+# two batches' Arrow and Polars data sit beside it (one inserted, the next validated:
+# tasks/ingest.ahead). 300 MB took ~100 MiB off a 400k-row file's peak at the same speed as
+# 500 MB; 150 MB, ~150 MiB more (two 400k-row files in-process: 997 -> 850 MiB, same speed).
+MEMORY_LIMIT = os.environ.get("KCITY_DUCKDB_MEMORY", "400MB")
 LOAD_MEMORY_LIMIT = os.environ.get("KCITY_DUCKDB_LOAD_MEMORY", "150MB")
-# Publishing copies and sorts the newest day's marts (8M score rows at 1M requests): 400 MB
-# publishes as fast as 500 MB with ~75 MiB less peak (1M and 2M bench warehouses), which is
-# what keeps a full run within 1 GiB now that Polars' library sits in the process too.
-PUBLISH_MEMORY_LIMIT = os.environ.get("KCITY_DUCKDB_PUBLISH_MEMORY", "400MB")
 _PARAM = re.compile(r"\$([a-z_]+)")
 
 
@@ -669,8 +667,6 @@ def publish(internal: Internal, published: Path) -> dt.date | None:
     for stale in published.parent.glob(f".{published.name}.tmp-*"):
         stale.unlink(missing_ok=True)
     with connect(internal) as con:
-        if not isinstance(internal, Lake):  # a DuckLake instance is shared by the run's connections
-            con.execute(f"SET memory_limit = {_literal(PUBLISH_MEMORY_LIMIT)}")
         latest, built_at = con.execute(
             "SELECT as_of, built_at FROM ops.snapshots ORDER BY as_of DESC LIMIT 1"
         ).fetchone() or (None, None)
