@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shutil
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -237,14 +238,22 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame | pl
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
 
 
-def _replay_pages(con: duckdb.DuckDBPyConnection, source: str, rows: int) -> Iterator[pd.DataFrame]:
-    """The raw rows saved in the temporary `replay` table, `rows` at a time, in row order."""
+REPLAY_ROWS = 100_000  # raw rows per page when a content is re-validated from the raw record
+
+
+def _replay_pages(con: duckdb.DuckDBPyConnection, lock: threading.Lock, rows: int) -> Iterator[pd.DataFrame]:
+    """The raw rows saved in the temporary `replay` table, `rows` at a time, in row order.
+
+    The pages are read in the loader's background thread while the batch before is inserted
+    on the same connection, which is not safe to use from two threads at once (a page came
+    back as an INSERT's result): each use holds `lock`."""
     last = -1
     while True:
-        page = con.execute(
-            "SELECT * EXCLUDE (sha256) FROM replay WHERE row_number > ? ORDER BY row_number LIMIT ?",
-            [last, rows],
-        ).df()
+        with lock:
+            page = con.execute(
+                "SELECT * EXCLUDE (sha256) FROM replay WHERE row_number > ? ORDER BY row_number LIMIT ?",
+                [last, rows],
+            ).df()
         if page.empty:
             return
         last = int(page["row_number"].iloc[-1])
@@ -264,7 +273,6 @@ def load_content(
     ledger: dict,
     batches: Callable[[Iterator[pd.DataFrame] | None], Iterator[LoadBatch]] | None,
     replay: bool = False,
-    replay_rows: int = 100_000,
 ) -> dict:
     """Replace everything one file content (sha256) loaded, batch by batch, in one transaction.
 
@@ -288,11 +296,20 @@ def load_content(
                 con.execute(f"DELETE FROM {table} WHERE sha256 = ?", [sha])
             n_batches = 0
             if batches is not None:
-                for batch in batches(_replay_pages(con, source, replay_rows) if replay else None):
-                    _insert(con, raw_table, batch.raw_rows, sha)
-                    _insert(con, stg_table, batch.staged, sha)
-                    _insert(con, "ops.quarantine", batch.quarantine, sha)
-                    n_batches += 1
+                lock = threading.Lock()
+                pages = _replay_pages(con, lock, REPLAY_ROWS) if replay else None
+                stream = batches(pages)
+                try:
+                    for batch in stream:
+                        with lock:
+                            _insert(con, raw_table, batch.raw_rows, sha)
+                            _insert(con, stg_table, batch.staged, sha)
+                            _insert(con, "ops.quarantine", batch.quarantine, sha)
+                        n_batches += 1
+                finally:  # before the transaction ends, a background reader of `pages` is done
+                    close = getattr(stream, "close", None)
+                    if close is not None:
+                        close()
                 if source == "submissions" and n_batches > 1:
                     _quarantine_repeated_ids(con, sha)
                 counts = con.execute(

@@ -125,3 +125,28 @@ def test_the_csv_reader_reads_only_a_few_blocks_ahead_of_the_batch_being_loaded(
     # taken; unpaced, it read the whole file (40+ blocks) before the first batch.
     assert max(paced.beyond) <= (ahead + 1) * block, max(paced.beyond) // block
     assert paced.closed
+
+
+def test_revalidating_a_gone_file_page_by_page_loads_what_the_file_loaded(tmp_path, monkeypatch):
+    """A gone file is re-validated from its raw rows, read page by page from the load's own
+    connection while the batch before is inserted on it: every page must come back whole and
+    in order (reads and inserts sharing one connection from two threads mixed up results)."""
+    lines = [row(f"S-{i}") for i in range(1, 301)] + [row("S-7"), "S-999,2020-03-01,Peru", row("S-400", "")]
+    first, _ = ingest(tmp_path, lines, 1 << 20, monkeypatch)
+    internal = tmp_path / "internal.duckdb"
+    tables = ("raw.submission_rows", "stg.submissions", "ops.quarantine")
+
+    def contents() -> dict[str, list[tuple]]:
+        with db.connect(internal) as con:
+            return {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables}
+
+    before = contents()
+    monkeypatch.setattr(db, "REPLAY_ROWS", 10)  # 31 pages, each read while a batch is inserted
+    gone = LoadItem(
+        "sha-1", "submissions", dt.date(2020, 3, 2), "submissions/2020-03-02/form.csv", "form.csv", False
+    )
+    for _ in range(2):
+        again = ingesting._ingest(internal, tmp_path / "inbox", gone)
+        counts = ("rows_read", "rows_loaded", "rows_quarantined")
+        assert [again[k] for k in counts] == [first[k] for k in counts] == [303, 299, 4]
+        assert contents() == before
