@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tasks.ingest import ahead
+from tasks.ingest import Ahead, ahead
 
 
 def test_items_come_in_order_and_all_of_them():
@@ -61,3 +61,39 @@ def test_a_caller_that_stops_early_stops_the_producer_and_closes_its_items():
     stream.close()  # what a rollback does to the load loop
     assert closed.wait(5), "the source (an open CSV file) is closed"
     assert not any(t.name == "kcity-load-ahead" for t in threading.enumerate())
+
+
+def test_before_the_caller_takes_the_first_item_only_one_is_made():
+    made: list[int] = []
+
+    def items():
+        for i in range(3):
+            made.append(i)
+            yield i
+
+    stream = ahead(items())  # a file read before its turn: one batch waits, not two
+    time.sleep(0.3)
+    assert made == [0]
+    assert list(stream) == [0, 1, 2]
+
+
+def test_a_stream_after_another_starts_when_that_one_is_done():
+    first = ahead(iter([1, 2]))
+    made: list[int] = []
+
+    def items():
+        made.append(9)
+        yield 9
+
+    second = Ahead(items(), after=first.finished)
+    time.sleep(0.3)
+    assert made == [], "waits while the first has items to make"
+    assert list(first) == [1, 2]
+    deadline = time.monotonic() + 5
+    while not made and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert made == [9], "starts once the first is done, before its caller takes anything"
+    assert list(second) == [9]
+    closed = Ahead(iter([1]), after=threading.Event())  # never let go: close still stops it
+    closed.close()
+    assert closed.finished.is_set()
