@@ -11,6 +11,7 @@ import argparse
 import datetime as dt
 import sys
 
+from kcity.malloc import limit_arenas
 from kcity.settings import configure_prefect_env, get_settings
 
 
@@ -54,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `kcity` console script."""
+    limit_arenas()  # before Prefect's and the loader's threads (kcity/malloc.py)
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "backfill":
