@@ -1,4 +1,4 @@
-"""One malloc arena per core for the pipeline's process (glibc).
+"""Two malloc arenas (one per core on our 2-core machines) for the pipeline's process (glibc).
 
 glibc's malloc gives threads that allocate at the same time arenas of their own (up to eight
 per core) and hands memory freed in them back to the system late. A nightly reads the next

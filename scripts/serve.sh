@@ -98,7 +98,7 @@ for i in $(seq 1 "$WORKERS"); do
   name="kcity-worker-$PORT"
   log="$LOGS/worker.log"
   if [ "$WORKERS" -gt 1 ]; then name="kcity-worker-$PORT-$i"; log="$LOGS/worker-$i.log"; fi
-  # One malloc arena per core in the flow-run processes the worker starts (kcity/malloc.py).
+  # Two malloc arenas in the flow-run processes the worker starts (kcity/malloc.py).
   MALLOC_ARENA_MAX=2 "$BIN/prefect" worker start --pool kcity --type process --name "$name" ${limit:+--limit "$limit"} >"$log" 2>&1 &
   pids+=($!)
 done
