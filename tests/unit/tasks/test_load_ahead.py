@@ -9,6 +9,13 @@ import pytest
 from tasks.ingest import Ahead, ahead
 
 
+def counted(made: list[int], n: int):
+    """0..n-1, each appended to `made` when it is made."""
+    for i in range(n):
+        made.append(i)
+        yield i
+
+
 def test_items_come_in_order_and_all_of_them():
     assert list(ahead(iter(range(50)))) == list(range(50))
     assert list(ahead(iter([]))) == []
@@ -16,13 +23,7 @@ def test_items_come_in_order_and_all_of_them():
 
 def test_the_next_item_is_made_while_the_caller_works_on_this_one():
     made: list[int] = []
-
-    def items():
-        for i in range(3):
-            made.append(i)
-            yield i
-
-    stream = ahead(items())
+    stream = ahead(counted(made, 3))
     assert next(stream) == 0
     deadline = time.monotonic() + 5
     while len(made) < 2 and time.monotonic() < deadline:
@@ -65,13 +66,7 @@ def test_a_caller_that_stops_early_stops_the_producer_and_closes_its_items():
 
 def test_before_the_caller_takes_the_first_item_only_one_is_made():
     made: list[int] = []
-
-    def items():
-        for i in range(3):
-            made.append(i)
-            yield i
-
-    stream = ahead(items())  # a file read before its turn: one batch waits, not two
+    stream = ahead(counted(made, 3))  # a file read before its turn: one batch waits, not two
     time.sleep(0.3)
     assert made == [0]
     assert list(stream) == [0, 1, 2]

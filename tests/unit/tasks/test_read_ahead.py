@@ -9,13 +9,8 @@ import pytest
 
 from tasks import ingest as ingesting
 from tasks.plan import LoadItem
+from tests.unit.tasks.test_batched_ingest import HEADER, row
 from warehouse import db
-
-HEADER = "submission_id,submitted_at,country,institution,track,category,project_title,contact_email"
-
-
-def row(sid: str, title: str = "T") -> str:
-    return f"{sid},2020-03-01,Peru,Lima,urban_development,new_city,{title},a@lima.gob.pe"
 
 
 @pytest.fixture
