@@ -1,3 +1,26 @@
+-- A rating as a z-score against its ministry's mean and spread of the criterion, mapped back
+-- onto the scale of all ratings of the criterion; a ministry with one rating or no spread
+-- gives the overall mean. Exact decimal, so sums are order-independent. One definition for
+-- ratings_as_of and the scores' fast path (int_request_scores.sql): the same figures.
+CREATE OR REPLACE MACRO normalized_rating(rating, m_mean, m_sd, o_mean, o_sd) AS
+    (o_mean + o_sd * coalesce((rating - m_mean) / nullif(m_sd, 0), 0))::DECIMAL(18, 6);
+
+-- Per ministry (overall false) and over all ministries (overall true, one row): mean and
+-- sample spread of each criterion, straight from the reviews (one row each; a missing rating
+-- is left out). No ministry's row unless `normalize`, so scoring without normalisation does
+-- not pay for it. Reading the reviews once, not the one-row-per-rating table three times:
+-- 18M ratings at 2M requests did not fit a 500 MB limit.
+CREATE OR REPLACE MACRO rating_stats(d, normalize, exclude_ministry) AS TABLE
+SELECT
+    ministry_key,
+    grouping(ministry_key) = 1 AS overall,
+    avg(cooperation) AS cooperation_mean, stddev_samp(cooperation) AS cooperation_sd,
+    avg(prospects) AS prospects_mean, stddev_samp(prospects) AS prospects_sd,
+    avg(business) AS business_mean, stddev_samp(business) AS business_sd
+FROM reviews_as_of(d)
+WHERE normalize AND (exclude_ministry IS NULL OR ministry_key <> exclude_ministry)
+GROUP BY GROUPING SETS ((ministry_key), ());
+
 -- Every rating behind the scores, one row per (request, ministry, criterion), as of date d.
 -- value: the rating used for scoring. With normalize_ministries, each ministry's ratings of a
 --   criterion become z-scores against that ministry's own mean and spread, mapped back onto
@@ -17,21 +40,9 @@ long AS (
     ON cooperation, prospects, business
     INTO NAME criterion VALUE rating
 ),
--- Statistics per ministry and criterion, and per criterion overall, straight from the
--- reviews (one row each; a missing rating is left out, as in `long`), so `long` is read once
--- and streams (read three times, it was materialised: 18M ratings at 2M requests did not
--- fit a 500 MB memory limit).
-stats AS (
-    SELECT
-        ministry_key,
-        grouping(ministry_key) = 1 AS overall,
-        avg(cooperation) AS cooperation_mean, stddev_samp(cooperation) AS cooperation_sd,
-        avg(prospects) AS prospects_mean, stddev_samp(prospects) AS prospects_sd,
-        avg(business) AS business_mean, stddev_samp(business) AS business_sd
-    FROM reviews_as_of(d)
-    WHERE normalize_ministries AND (exclude_ministry IS NULL OR ministry_key <> exclude_ministry)
-    GROUP BY GROUPING SETS ((ministry_key), ())
-),
+-- Statistics per ministry and criterion, and per criterion overall (rating_stats, read
+-- once, so `long` streams).
+stats AS (FROM rating_stats(d, normalize_ministries, exclude_ministry)),
 per_ministry AS (
     SELECT ministry_key, 'cooperation' AS criterion, cooperation_mean AS m_mean, cooperation_sd AS m_sd
     FROM stats WHERE NOT overall
@@ -55,7 +66,7 @@ valued AS (
         l.*,
         CASE
             WHEN normalize_ministries
-                THEN (o.o_mean + o.o_sd * coalesce((l.rating - m.m_mean) / nullif(m.m_sd, 0), 0))::DECIMAL(18, 6)
+                THEN normalized_rating(l.rating, m.m_mean, m.m_sd, o.o_mean, o.o_sd)
             ELSE l.rating::DECIMAL(18, 6)  -- exact sums: order-independent results
         END AS value
     FROM long AS l

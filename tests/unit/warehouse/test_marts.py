@@ -312,3 +312,43 @@ def test_plain_means_from_the_reviews_equal_the_means_through_every_rating(given
             {"d": d},
         ).fetchall()
     assert s1[:3] == ("S1", 2, 4.0) and s3 == ("S3", 0, None, None) and s4 == ("S4", 0, None, None)
+
+
+def test_normalised_means_from_the_reviews_equal_the_means_through_every_rating(given):
+    # compute_request_scores maps each review's ratings with normalized_rating straight from
+    # the reviews (no unpivot); ratings_as_of's one-row-per-rating values must give the same
+    # figures: a lenient and a harsh ministry, one with a single rating of a criterion (no
+    # spread: the overall mean), one that always gives the same rating, missing ratings, a
+    # review without any rating, and each ministry left out in turn.
+    given.file("s", "submissions", "2020-02-01", "s.csv", [submission(f"S{i}") for i in range(1, 7)])
+    given.file("f1", "feedback", "2020-04-01", "MOFA_a.csv", [
+        review("S1", "MOFA", 5, 4, 5), review("S2", "MOFA", 4, 5, None), review("S3", "MOFA", 5, 5, 4),
+        review("S1", "MOEF", 2, 1, 2), review("S2", "MOEF", 1, None, 1), review("S4", "MOEF", 3, 2, 1),
+        review("S1", "KOTRA", 3, None, None),  # KOTRA's only cooperation rating: no spread
+        review("S2", "KIND", 4, 4, 4), review("S3", "KIND", 4, 4, 4), review("S5", "KIND", 4, 4, 4),
+        review("S5", "KOICA", None, None, None),  # no rating at all: not a review that counts
+    ])  # fmt: skip
+    given.file("f2", "feedback", "2020-04-03", "moef_b.csv", [review("S4", "moef", 5, 3, 2, "2020-04-02")])
+    normalised_path = THROUGH_RATINGS.replace(
+        "ratings_as_of($d, false, false, $excl)", "ratings_as_of($d, false, true, $excl)"
+    )
+    d = dt.date(2020, 4, 5)
+    with db.connect(given.path) as con:
+        moved = con.execute(
+            "SELECT count(*) FROM ratings_as_of($d, false, true, NULL) WHERE value <> rating", {"d": d}
+        ).fetchone()[0]
+        assert moved > 10  # the comparison covers real normalisation
+        for excl in (None, "mofa", "moef", "kotra", "kind"):
+            fast = con.execute(
+                "SELECT submission_id, n_reviews, avg_cooperation, avg_prospects, avg_business "
+                "FROM compute_request_scores($d, 1.0, 1.0, 2.0, false, true, $excl) ORDER BY submission_id",
+                {"d": d, "excl": excl},
+            ).fetchall()
+            assert fast == con.execute(normalised_path, {"d": d, "excl": excl}).fetchall(), excl
+            assert len(fast) == 6
+        s5, s6 = con.execute(
+            "SELECT n_reviews, avg_cooperation FROM compute_request_scores($d, 1.0, 1.0, 2.0, false, true, NULL) "
+            "WHERE submission_id IN ('S5', 'S6') ORDER BY submission_id",
+            {"d": d},
+        ).fetchall()
+    assert s5[0] == 1 and s6 == (0, None)  # KOICA's empty review does not count; S6 has none
