@@ -424,18 +424,25 @@ def _ensure_history_table(con: duckdb.DuckDBPyConnection, mart: str, text: str, 
 
 
 # The base layers every mart of a day reads, computed once per day into temp tables; temp
-# macros of the same names shadow the stored ones while the day's marts are built.
-DAY_LAYERS = ("requests_as_of", "all_reviews_as_of", "reviews_as_of")
-# Columns no mart reads, left out of the day's temp tables: free text, and the lineage the
-# versioning macros ordered by (file hash, name, row). Temp tables stay in DuckDB's memory,
-# spilling to disk beyond its limit: at 2M requests the descriptions alone filled 500 MB
-# (out of memory), and the lineage was ~40% of what was left. A mart reading a removed
-# column fails loudly. (reviews_as_of reads the day's all_reviews_as_of: gone already.)
+# macros of the stored layers' names read them while the day's marts are built. Two tables,
+# one copy of each row: every review of the day (all_reviews_as_of), flagged `counted` when
+# its request counts (reviews_as_of), and every counted request with the run's scores
+# (request_scores; requests_as_of is that table without the score columns). Temp tables stay
+# in DuckDB's memory and spill to disk beyond its limit, and every later step sorts and hashes
+# in what is left: at 2M requests the four copies they were (the requests twice, the reviews
+# twice) held 205 MB in memory and 962 MB spilled.
+DAY_MACROS = ("requests_as_of", "all_reviews_as_of", "reviews_as_of", "request_scores")
+DAY_TABLES = ("day_requests", "day_reviews", "day_request_scores")
+# Columns no mart reads, left out of the day's tables: free text, and the lineage the
+# versioning macros ordered by (file hash, name, row). At 2M requests the descriptions alone
+# filled 500 MB (out of memory), and the lineage was ~40% of what was left. A mart reading a
+# removed column fails loudly.
 _LINEAGE = ("sha256", "row_number", "file_name")
 DAY_UNUSED = {
     "requests_as_of": ("description", "contact_name", "contact_email", *_LINEAGE),
     "all_reviews_as_of": ("comment", "reviewed_at", "delivery_date", *_LINEAGE),
 }
+SCORE_COLUMNS = ("n_reviews", "avg_cooperation", "avg_prospects", "avg_business", "score")
 SCORING_ARGS = ("w_cooperation", "w_prospects", "w_business", "trim_reviews", "normalize_ministries")
 
 
@@ -458,13 +465,12 @@ def inline(text: str, values: dict) -> str:
     return _PARAM.sub(lambda m: sql_literal(values[m.group(1)]) if m.group(1) in values else m.group(0), text)
 
 
-def _drop_day(
-    con: duckdb.DuckDBPyConnection, layers: tuple[str, ...] = (*DAY_LAYERS, "request_scores")
-) -> None:
-    """Drop the day's temp tables (or some of them): the stored macros apply again."""
-    for name in layers:
+def _drop_day(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the day's temp tables and macros: the stored macros apply again."""
+    for name in DAY_MACROS:
         con.execute(f"DROP MACRO TABLE IF EXISTS temp.{name}")
-        con.execute(f"DROP TABLE IF EXISTS temp.day_{name}")
+    for table in DAY_TABLES:
+        con.execute(f"DROP TABLE IF EXISTS temp.{table}")
 
 
 def _materialize_day(con: duckdb.DuckDBPyConnection, as_of: dt.date, params: dict) -> None:
@@ -473,12 +479,38 @@ def _materialize_day(con: duckdb.DuckDBPyConnection, as_of: dt.date, params: dic
     tables: they outlive the transaction that made them, until `_drop_day`."""
     _drop_day(con)
     day = sql_literal(as_of)
-    for name in DAY_LAYERS:
-        unused = f"EXCLUDE ({', '.join(DAY_UNUSED[name])})" if name in DAY_UNUSED else ""
-        con.execute(f"CREATE TEMP TABLE day_{name} AS SELECT * {unused} FROM {name}({day})")
-        con.execute(f"CREATE TEMP MACRO {name}(d) AS TABLE FROM temp.day_{name}")
+
+    def unused(layer: str) -> str:
+        return f"EXCLUDE ({', '.join(DAY_UNUSED[layer])})"
+
+    con.execute(
+        f"CREATE TEMP TABLE day_requests AS SELECT * {unused('requests_as_of')} FROM requests_as_of({day})"
+    )
+    con.execute("CREATE TEMP MACRO requests_as_of(d) AS TABLE FROM temp.day_requests")
+    con.execute(
+        f"""
+        CREATE TEMP TABLE day_reviews AS
+        SELECT * {unused("all_reviews_as_of")},
+            coalesce(submission_id IN (SELECT submission_id FROM temp.day_requests), false) AS counted
+        FROM all_reviews_as_of({day})
+        """
+    )
+    con.execute(
+        "CREATE TEMP MACRO all_reviews_as_of(d) AS TABLE SELECT * EXCLUDE (counted) FROM temp.day_reviews"
+    )
+    con.execute(
+        "CREATE TEMP MACRO reviews_as_of(d) AS TABLE SELECT * EXCLUDE (counted) FROM temp.day_reviews WHERE counted"
+    )
     args = ", ".join(sql_literal(params[a]) for a in SCORING_ARGS)
     con.execute(f"CREATE TEMP TABLE day_request_scores AS FROM compute_request_scores({day}, {args}, NULL)")
+    # Every counted request is a row of the scores (a LEFT JOIN onto requests_as_of): the
+    # requests are read from there, and their own copy goes.
+    con.execute("DROP MACRO TABLE temp.requests_as_of")
+    con.execute(
+        f"CREATE TEMP MACRO requests_as_of(d) AS TABLE "
+        f"SELECT * EXCLUDE ({', '.join(SCORE_COLUMNS)}) FROM temp.day_request_scores"
+    )
+    con.execute("DROP TABLE temp.day_requests")
     same = (
         " AND ".join(f"{a} = {sql_literal(params[a])}" for a in SCORING_ARGS)
         + " AND exclude_ministry IS NULL"
@@ -623,10 +655,6 @@ def build_snapshots(path: Internal, dates: list[dt.date], params: dict, latest: 
         if latest_day in built:
             if day_ready != latest_day:
                 _materialize_day(con, latest_day, params)
-            # Every review, counted or not, only the daily headline reads (reviews waiting):
-            # freed before the largest inserts (at 2M requests, with it score_breakdown did
-            # not fit a 500 MB limit; without it, 17 s).
-            _drop_day(con, ("all_reviews_as_of",))
             _build_marts(con, latest_day, params, [m for m in MARTS if m in LATEST_ONLY], replace=True)
             con.execute("UPDATE ops.snapshots SET with_latest = true WHERE as_of = ?", [latest_day])
         _drop_day(con)

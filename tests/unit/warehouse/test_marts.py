@@ -4,7 +4,7 @@ import datetime as dt
 
 import pandas as pd
 
-from tests.unit.warehouse.conftest import review, submission
+from tests.unit.warehouse.conftest import DEFAULTS, review, submission
 from warehouse import db
 
 
@@ -352,3 +352,54 @@ def test_normalised_means_from_the_reviews_equal_the_means_through_every_rating(
             {"d": d},
         ).fetchall()
     assert s5[0] == 1 and s6 == (0, None)  # KOICA's empty review does not count; S6 has none
+
+
+def test_the_days_tables_serve_the_layers_the_stored_macros_compute(given):
+    # While a day's marts are built, its requests, reviews and scores come from two temp
+    # tables (one copy of each row: the requests are the scored table without its scores,
+    # the counted reviews a flag on all of them). They must serve what the stored macros
+    # compute: withdrawn and later-delivered requests, feedback waiting for its submission,
+    # a review delivered twice, a review without ratings.
+    given.file("a", "submissions", "2020-02-01", "a.csv", [submission(f"S{i}") for i in range(1, 5)])
+    given.file("b", "submissions", "2020-02-03", "b.csv", [submission("S3", "PER", status="withdrawn")])
+    given.file("c", "submissions", "2020-04-09", "c.csv", [submission("S5", "LAO")])  # after the day
+    given.file("f", "feedback", "2020-04-01", "MOFA_a.csv", [
+        review("S1", "MOFA", 5, 4, 3), review("S1", "KOTRA", 2, None, 1), review("S2", "MOFA", 4, 4, 4),
+        review("S3", "MOFA", 1, 1, 1),  # withdrawn: not counted
+        review("S9", "MOFA", 3, 3, 3),  # no submission yet: waiting
+        review("S5", "KOTRA", 5, 5, 5),  # its submission comes after the day: waiting
+        review("S4", "KIND", None, None, None),
+    ])  # fmt: skip
+    given.file("g", "feedback", "2020-04-02", "mofa_b.csv", [review("S1", "mofa", 1, 2, 3, "2020-04-02")])
+    d = dt.date(2020, 4, 5)
+
+    def layers(exclude: bool) -> dict[str, str]:
+        # The day's tables leave out the columns no mart reads: the stored layers without them.
+        def without(layer: str) -> str:
+            return f"EXCLUDE ({', '.join(db.DAY_UNUSED[layer])})" if exclude else ""
+
+        reviews = f"SELECT * {without('all_reviews_as_of')} FROM {{}}($d)"
+        scores = f"SELECT * {without('requests_as_of')} FROM request_scores($d, 1.0, 1.0, 1.0, false, false,"
+        return {
+            "requests": f"SELECT * {without('requests_as_of')} FROM requests_as_of($d)",
+            "all reviews": reviews.format("all_reviews_as_of"),
+            "reviews": reviews.format("reviews_as_of"),
+            "waiting": reviews.format("waiting_reviews_as_of"),
+            "scores": f"{scores} NULL)",
+            "scores without MOFA": f"{scores} 'mofa')",
+        }
+
+    with db.connect(given.path) as con:
+
+        def rows(sql: str) -> list[tuple]:
+            return sorted(con.execute(sql, {"d": d}).fetchall(), key=repr)
+
+        stored = {name: rows(sql) for name, sql in layers(exclude=True).items()}
+        db._materialize_day(con, d, DEFAULTS)
+        served = {name: rows(sql) for name, sql in layers(exclude=False).items()}
+        temp_tables = con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE temporary ORDER BY 1"
+        ).fetchall()
+    assert served == stored
+    assert [len(stored[n]) for n in ("requests", "all reviews", "reviews", "waiting")] == [3, 7, 4, 2]
+    assert temp_tables == [("day_request_scores",), ("day_reviews",)]  # each row held once
