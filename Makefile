@@ -8,7 +8,7 @@ export UV_COMPILE_BYTECODE := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 
-.PHONY: demo test lint venv clean lock serve serve-scaled bench bench-ducklake profile
+.PHONY: demo test lint venv clean lock serve serve-scaled bench bench-ducklake bench-steps profile
 
 demo: $(STAMP)
 	$(BIN)/kcity demo
@@ -54,6 +54,11 @@ bench: $(STAMP)
 # The embedded file against DuckLake (PostgreSQL catalog), full and nothing-new nightly runs.
 bench-ducklake: $(STAMP)
 	$(BIN)/python -m bench.ducklake --size $(SIZE) $(if $(RUNS),--runs $(RUNS))
+
+# The snapshot and publish of the bench's full run, statement by statement, rebuilt with the
+# current code and compared mart by mart with the run's own (bench/steps.py).
+bench-steps: $(STAMP)
+	$(BIN)/python -m bench.steps --size $(SIZE)
 
 # A profile of the full run at SIZE (pyinstrument), written to bench/profile-$(SIZE).txt.
 profile: $(STAMP)
