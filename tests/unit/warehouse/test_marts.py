@@ -171,9 +171,6 @@ def test_trimmed_means_from_the_reviews_equal_the_trimmed_means_through_every_ra
     given.file("s", "submissions", "2020-02-01", "s.csv", [submission(sid) for sid in [*rows, "S6"]])
     reviews = [review(sid, m, *r) for sid, rs in rows.items() for m, r in zip(ministries, rs, strict=False)]
     given.file("f", "feedback", "2020-04-01", "MOFA_t.csv", reviews)
-    trimmed_path = THROUGH_RATINGS.replace(
-        "ratings_as_of($d, false, false, $excl)", "ratings_as_of($d, true, false, $excl)"
-    )
     d = dt.date(2020, 4, 5)
     with db.connect(given.path) as con:
         trimmed_somewhere = con.execute(
@@ -182,12 +179,8 @@ def test_trimmed_means_from_the_reviews_equal_the_trimmed_means_through_every_ra
         ).fetchone()[0]
         assert trimmed_somewhere == 4  # S1, S2, S3, S5: the comparison covers real trimming
         for excl in (None, "mofa", "koica", "kind"):
-            fast = con.execute(
-                "SELECT submission_id, n_reviews, avg_cooperation, avg_prospects, avg_business "
-                "FROM compute_request_scores($d, 1.0, 1.0, 2.0, true, false, $excl) ORDER BY submission_id",
-                {"d": d, "excl": excl},
-            ).fetchall()
-            assert fast == con.execute(trimmed_path, {"d": d, "excl": excl}).fetchall(), excl
+            fast, through = both_paths(con, d, "true, false", excl)
+            assert fast == through, excl
             assert len(fast) == 6
         s1 = con.execute(
             "SELECT avg_cooperation, avg_prospects, avg_business "
@@ -266,8 +259,9 @@ def test_ranking_variants_and_rank_stability(given):
     ]  # fmt: skip
 
 
-# The per-request means as the long path computes them (one row per rating, then grouped):
-# the plain-mean fast path of compute_request_scores must give exactly these figures.
+# The per-request means as the long path computes them (one row per rating, then grouped), for
+# ratings_as_of's {flags} (trim, normalize): the fast paths of compute_request_scores must give
+# exactly these figures.
 THROUGH_RATINGS = """
 SELECT
     q.submission_id,
@@ -280,11 +274,22 @@ LEFT JOIN (
         round(avg(value) FILTER (WHERE criterion = 'cooperation' AND NOT trimmed), 4) AS avg_cooperation,
         round(avg(value) FILTER (WHERE criterion = 'prospects' AND NOT trimmed), 4) AS avg_prospects,
         round(avg(value) FILTER (WHERE criterion = 'business' AND NOT trimmed), 4) AS avg_business
-    FROM ratings_as_of($d, false, false, $excl)
+    FROM ratings_as_of($d, {flags}, $excl)
     GROUP BY submission_id
 ) AS p USING (submission_id)
 ORDER BY submission_id
 """
+
+
+def both_paths(con, d: dt.date, flags: str, excl: str | None) -> tuple[list, list]:
+    """The per-request means of compute_request_scores (straight from the reviews) and the same
+    means through ratings_as_of's one row per rating, for `flags` ("trim, normalize")."""
+    fast = con.execute(
+        "SELECT submission_id, n_reviews, avg_cooperation, avg_prospects, avg_business "
+        f"FROM compute_request_scores($d, 1.0, 1.0, 2.0, {flags}, $excl) ORDER BY submission_id",
+        {"d": d, "excl": excl},
+    ).fetchall()
+    return fast, con.execute(THROUGH_RATINGS.format(flags=flags), {"d": d, "excl": excl}).fetchall()
 
 
 def test_plain_means_from_the_reviews_equal_the_means_through_every_rating(given):
@@ -299,12 +304,8 @@ def test_plain_means_from_the_reviews_equal_the_means_through_every_rating(given
     d = dt.date(2020, 4, 5)
     with db.connect(given.path) as con:
         for excl in (None, "moef", "mofa", "kotra"):
-            fast = con.execute(
-                "SELECT submission_id, n_reviews, avg_cooperation, avg_prospects, avg_business "
-                "FROM compute_request_scores($d, 1.0, 1.0, 2.0, false, false, $excl) ORDER BY submission_id",
-                {"d": d, "excl": excl},
-            ).fetchall()
-            assert fast == con.execute(THROUGH_RATINGS, {"d": d, "excl": excl}).fetchall()
+            fast, through = both_paths(con, d, "false, false", excl)
+            assert fast == through
             assert len(fast) == 5
         s1, s2, s3, s4, s5 = con.execute(
             "SELECT submission_id, n_reviews, avg_cooperation, score "
@@ -329,9 +330,6 @@ def test_normalised_means_from_the_reviews_equal_the_means_through_every_rating(
         review("S5", "KOICA", None, None, None),  # no rating at all: not a review that counts
     ])  # fmt: skip
     given.file("f2", "feedback", "2020-04-03", "moef_b.csv", [review("S4", "moef", 5, 3, 2, "2020-04-02")])
-    normalised_path = THROUGH_RATINGS.replace(
-        "ratings_as_of($d, false, false, $excl)", "ratings_as_of($d, false, true, $excl)"
-    )
     d = dt.date(2020, 4, 5)
     with db.connect(given.path) as con:
         moved = con.execute(
@@ -339,12 +337,8 @@ def test_normalised_means_from_the_reviews_equal_the_means_through_every_rating(
         ).fetchone()[0]
         assert moved > 10  # the comparison covers real normalisation
         for excl in (None, "mofa", "moef", "kotra", "kind"):
-            fast = con.execute(
-                "SELECT submission_id, n_reviews, avg_cooperation, avg_prospects, avg_business "
-                "FROM compute_request_scores($d, 1.0, 1.0, 2.0, false, true, $excl) ORDER BY submission_id",
-                {"d": d, "excl": excl},
-            ).fetchall()
-            assert fast == con.execute(normalised_path, {"d": d, "excl": excl}).fetchall(), excl
+            fast, through = both_paths(con, d, "false, true", excl)
+            assert fast == through, excl
             assert len(fast) == 6
         s5, s6 = con.execute(
             "SELECT n_reviews, avg_cooperation FROM compute_request_scores($d, 1.0, 1.0, 2.0, false, true, NULL) "
