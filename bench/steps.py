@@ -26,7 +26,7 @@ from warehouse import db
 
 
 class _Timed:
-    """A DuckDB connection whose `execute` records (seconds, first words of the statement)."""
+    """A DuckDB connection whose `execute` records (seconds, the statement on one line)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, steps: list[tuple[float, str]]):
         self._con, self._steps = con, steps
