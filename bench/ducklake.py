@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.run import KCITY, ROOT, SIZES, Bench, BenchError, Server, case_env, free_port
+from bench.run import KCITY, ROOT, SIZES, Bench, BenchError, Server, case_env, free_port, generate_apart
 
 
 def main() -> None:
@@ -32,8 +32,6 @@ def main() -> None:
     bench = Bench(work, args.size, args.runs, args.runs)
     (work / "bench.log").write_text("")
 
-    from bench import generate
-
     base = work / "data-1x"
     manifest_path = base / "manifest.json"
     rows = SIZES[args.size]["rows"]
@@ -41,7 +39,7 @@ def main() -> None:
         manifest = json.loads(manifest_path.read_text())
     else:
         shutil.rmtree(base, ignore_errors=True)
-        manifest = generate.generate(base, rows, xlsx_rows=SIZES[args.size]["xlsx_rows"])
+        manifest = generate_apart(base, rows, SIZES[args.size]["xlsx_rows"])
     last = manifest["last_day"]
 
     # PostgreSQL's files where its `postgres` user can reach them when this runs as root.
