@@ -129,3 +129,10 @@ CREATE TABLE IF NOT EXISTS ops.publications (
 -- Size, mtime, ctime and inode of each path/content when last seen: an unchanged file is
 -- not hashed again.
 ALTER TABLE ops.inbox_files ADD COLUMN IF NOT EXISTS stat_key VARCHAR;
+
+-- The warehouse state the checks last passed on (warehouse/db.py, checks_state): a run that
+-- changed nothing since does not scan every row again.
+CREATE TABLE IF NOT EXISTS ops.checks_passed (
+    state VARCHAR NOT NULL,
+    checked_at TIMESTAMP NOT NULL
+);
