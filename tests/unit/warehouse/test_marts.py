@@ -299,20 +299,26 @@ def test_plain_means_from_the_reviews_equal_the_means_through_every_rating(given
         review("S2", "MOFA", 3, 4, None), review("S2", "KOTRA", None, None, 4),
         review("S3", "MOEF", 1, 5, 3),  # only MOEF: nothing left when MOEF is left out
         review("S4", "MOFA", None, None, None),  # no rating at all: not a review that counts
+        # means of thirds (11/3, 5/3): a path rounding to fewer than 4 places differs
+        review("S5", "MOFA", 5, 2, None), review("S5", "MOEF", 4, 1, 1), review("S5", "KOTRA", 2, 2, 5),
     ])  # fmt: skip
     given.file("f2", "feedback", "2020-04-03", "mofa_b.csv", [review("S1", "mofa", 5, 4, 3, "2020-04-02")])
     d = dt.date(2020, 4, 5)
     with db.connect(given.path) as con:
+        means = {}
         for excl in (None, "moef", "mofa", "kotra"):
             fast, through = both_paths(con, d, "false, false", excl)
             assert fast == through
             assert len(fast) == 5
+            means[excl] = fast
         s1, s2, s3, s4, s5 = con.execute(
             "SELECT submission_id, n_reviews, avg_cooperation, score "
             "FROM compute_request_scores($d, 1.0, 1.0, 2.0, false, false, 'moef') ORDER BY submission_id",
             {"d": d},
         ).fetchall()
     assert s1[:3] == ("S1", 2, 4.0) and s3 == ("S3", 0, None, None) and s4 == ("S4", 0, None, None)
+    assert s5[:3] == ("S5", 2, 3.5)
+    assert means[None][4] == ("S5", 3, 3.6667, 1.6667, 3.0)  # every ministry: means of thirds
 
 
 def test_normalised_means_from_the_reviews_equal_the_means_through_every_rating(given):
