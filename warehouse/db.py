@@ -292,8 +292,10 @@ def load_content(
                     f"CREATE OR REPLACE TEMP TABLE replay AS SELECT * FROM {raw_table} WHERE sha256 = ?",
                     [sha],
                 )
-            for table in (raw_table, stg_table, "ops.quarantine"):
-                con.execute(f"DELETE FROM {table} WHERE sha256 = ?", [sha])
+            removed = sum(
+                con.execute(f"DELETE FROM {table} WHERE sha256 = ?", [sha]).fetchone()[0]
+                for table in (raw_table, stg_table, "ops.quarantine")
+            )
             n_batches = 0
             if batches is not None:
                 lock = threading.Lock()
@@ -311,7 +313,7 @@ def load_content(
                     if close is not None:
                         close()
                 if source == "submissions" and n_batches > 1:
-                    _quarantine_repeated_ids(con, sha)
+                    removed += _quarantine_repeated_ids(con, sha)
                 counts = con.execute(
                     f"""
                     SELECT (SELECT count(*) FROM {raw_table} WHERE sha256 = $sha),
@@ -338,6 +340,13 @@ def load_content(
             con.execute(
                 "INSERT INTO ops.loads BY NAME SELECT *, now()::TIMESTAMP AS loaded_at FROM ledger_row"
             )
+            if not removed and not isinstance(path, Lake):
+                # A content that only appended rows leaves nothing to reclaim. Without this the
+                # checkpoint at commit or close merges the new rows' last, partial row group
+                # with the table's (DuckDB's vacuum): 0.2-0.6 s per feedback file at 1M,
+                # growing with the table, ~6 s of a full run's loading (bench/RESULTS.md).
+                # Rows a load removes (a content replaced, repeated ids) are reclaimed as before.
+                con.execute("SET max_vacuum_tasks = 0")
             crash_point("load-before-commit")
             con.execute("COMMIT")
         except BaseException:
@@ -347,10 +356,11 @@ def load_content(
     return ledger
 
 
-def _quarantine_repeated_ids(con: duckdb.DuckDBPyConnection, sha: str) -> None:
+def _quarantine_repeated_ids(con: duckdb.DuckDBPyConnection, sha: str) -> int:
     """`unique_within_file` across batches: Pandera saw one batch at a time, so repeats that
     fell in different batches are quarantined here, exactly as Pandera does within a batch
-    (every row with a repeated id; rows of the wrong shape keep their shape rule alone)."""
+    (every row with a repeated id; rows of the wrong shape keep their shape rule alone).
+    Returns the number of staged rows it removed."""
     con.execute(
         """
         INSERT INTO ops.quarantine BY NAME
@@ -368,13 +378,13 @@ def _quarantine_repeated_ids(con: duckdb.DuckDBPyConnection, sha: str) -> None:
         """,
         {"sha": sha},
     )
-    con.execute(
+    return con.execute(
         """
         DELETE FROM stg.submissions
         WHERE sha256 = $sha AND row_number IN (SELECT row_number FROM ops.quarantine WHERE sha256 = $sha)
         """,
         {"sha": sha},
-    )
+    ).fetchone()[0]
 
 
 def _loads(path: Internal, where: str, params: list) -> list[dict]:
