@@ -2,19 +2,26 @@
 -- delivered on or before d (latest delivery date, then file name, then row order);
 -- a latest version that withdraws the request removes it. Office comes from ref.categories.
 CREATE OR REPLACE MACRO requests_as_of(d) AS TABLE
-WITH versions AS (
-    SELECT s.*, l.delivery_date, l.file_name
+-- The window sorts the keys alone (a staged row: its id, content and row), then the rows are
+-- read: sorting whole rows (descriptions, contacts) took 2.0 s for 0.9 s at 2M requests. Two
+-- scans rather than one shared CTE: a stored macro's CTE referenced twice is materialised,
+-- whole rows again.
+WITH newest AS (
+    SELECT s.submission_id, s.sha256, s.row_number
     FROM stg.submissions AS s
     JOIN ops.loads AS l USING (sha256)
     WHERE l.status = 'loaded' AND l.delivery_date <= d
+    QUALIFY row_number() OVER (
+        PARTITION BY s.submission_id
+        ORDER BY l.delivery_date DESC, l.file_name DESC, s.sha256 DESC, s.row_number DESC
+    ) = 1
 ),
 latest AS (
-    SELECT *
-    FROM versions
-    QUALIFY row_number() OVER (
-        PARTITION BY submission_id
-        ORDER BY delivery_date DESC, file_name DESC, sha256 DESC, row_number DESC
-    ) = 1
+    SELECT s.*, l.delivery_date, l.file_name
+    FROM stg.submissions AS s
+    SEMI JOIN newest AS n
+        ON n.submission_id = s.submission_id AND n.sha256 = s.sha256 AND n.row_number = s.row_number
+    JOIN ops.loads AS l ON l.sha256 = s.sha256
 )
 SELECT latest.*, c.office
 FROM latest

@@ -11,17 +11,19 @@ WITH versions AS NOT MATERIALIZED (
 -- Most reviews have one version: only those delivered more than once are sorted.
 repeated AS (
     SELECT submission_id, ministry_key FROM versions GROUP BY ALL HAVING count(*) > 1
-)
-SELECT * FROM versions ANTI JOIN repeated USING (submission_id, ministry_key)
-UNION ALL
-(
-    SELECT v.*
+),
+-- Of those, the window sorts the keys alone (a staged row: its content, row and key).
+newest AS (
+    SELECT v.submission_id, v.ministry_key, v.sha256, v.row_number
     FROM versions AS v SEMI JOIN repeated USING (submission_id, ministry_key)
     QUALIFY row_number() OVER (
         PARTITION BY submission_id, ministry_key
         ORDER BY reviewed_at DESC, delivery_date DESC, file_name DESC, sha256 DESC, row_number DESC
     ) = 1
-);
+)
+SELECT * FROM versions ANTI JOIN repeated USING (submission_id, ministry_key)
+UNION ALL
+SELECT v.* FROM versions AS v SEMI JOIN newest USING (submission_id, ministry_key, sha256, row_number);
 
 -- The reviews that count: those of counted requests.
 CREATE OR REPLACE MACRO reviews_as_of(d) AS TABLE
