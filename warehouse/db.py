@@ -226,7 +226,7 @@ class LoadBatch:
 def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame | pl.DataFrame, sha: str) -> None:
     if len(frame):
         # A Polars frame hands over its Arrow buffers as they are.
-        incoming = (
+        incoming = (  # noqa: F841 - DuckDB scans it by name (below)
             pa.Table.from_pandas(frame, preserve_index=False)
             if isinstance(frame, pd.DataFrame)
             else frame.to_arrow()
