@@ -57,8 +57,11 @@ PUBLISH_STORAGE_VERSION = "v1.0.0"
 # costs seconds); the small ones are ordered by all columns.
 PUBLISH_ORDER = {
     "submissions": "submission_id",
-    "score_breakdown": "submission_id, ministry, criterion",
 }
+# Marts whose rows are built in their published order (the SQL says how): copied as they are,
+# in insertion order. score_breakdown's 8M rows at 1M requests: sorting them when publishing
+# took 3.7 of the copy's 5.5 s (RESULTS.md, eleventh session).
+BUILT_IN_ORDER = {"score_breakdown"}
 # DuckDB's share of memory (it spills to disk beyond this); keeps a run's peak bounded. The
 # snapshot of 2M requests fits 400 MB (RESULTS.md), and 400 MB builds and publishes as fast
 # as 500 MB with less peak (in-process, 1M: build 31.0 -> 28.3 s, 728 -> 606 MiB; publish
@@ -88,8 +91,9 @@ def select_sql(name: str, values: dict) -> tuple[str, dict]:
 def connect(path: Internal, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open a DuckDB file, or the DuckLake warehouse (its catalog the default database);
     closed on exit."""
-    # Insertion order is never relied on (every published table has an ORDER BY); not keeping
-    # it lets DuckDB stream large inserts within the memory limit.
+    # Insertion order is kept only where a table is written in its published order
+    # (`insertion_order`, BUILT_IN_ORDER); elsewhere not keeping it lets DuckDB stream large
+    # inserts within the memory limit.
     config = {"memory_limit": MEMORY_LIMIT, "preserve_insertion_order": False}
     if isinstance(path, Lake):
         con = _lake_instance(path, read_only, config).cursor()
@@ -441,7 +445,13 @@ def _ensure_history_table(con: duckdb.DuckDBPyConnection, mart: str, text: str, 
 # in DuckDB's memory and spill to disk beyond its limit, and every later step sorts and hashes
 # in what is left: at 2M requests the four copies they were (the requests twice, the reviews
 # twice) held 205 MB in memory and 962 MB spilled.
-DAY_MACROS = ("requests_as_of", "all_reviews_as_of", "reviews_as_of", "request_scores")
+DAY_MACROS = (
+    "requests_as_of",
+    "all_reviews_as_of",
+    "reviews_as_of",
+    "country_reviews_as_of",
+    "request_scores",
+)
 DAY_TABLES = ("day_requests", "day_reviews", "day_request_scores")
 # Columns no mart reads, left out of the day's tables: free text, and the lineage the
 # versioning macros ordered by (file hash, name, row). At 2M requests the descriptions alone
@@ -475,6 +485,17 @@ def inline(text: str, values: dict) -> str:
     return _PARAM.sub(lambda m: sql_literal(values[m.group(1)]) if m.group(1) in values else m.group(0), text)
 
 
+@contextlib.contextmanager
+def insertion_order(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Keep insertion order for the statements inside (connections run without it: see
+    `connect`): a table written from an ordered query is stored in that order."""
+    con.execute("SET preserve_insertion_order = true")
+    try:
+        yield
+    finally:
+        con.execute("SET preserve_insertion_order = false")
+
+
 def _drop_day(con: duckdb.DuckDBPyConnection) -> None:
     """Drop the day's temp tables and macros: the stored macros apply again."""
     for name in DAY_MACROS:
@@ -497,19 +518,25 @@ def _materialize_day(con: duckdb.DuckDBPyConnection, as_of: dt.date, params: dic
         f"CREATE TEMP TABLE day_requests AS SELECT * {unused('requests_as_of')} FROM requests_as_of({day})"
     )
     con.execute("CREATE TEMP MACRO requests_as_of(d) AS TABLE FROM temp.day_requests")
+    # Stored in country_reviews_as_of's order, with the country of a counted review's request.
+    with insertion_order(con):
+        con.execute(
+            f"""
+            CREATE TEMP TABLE day_reviews AS
+            SELECT r.* {unused("all_reviews_as_of")}, q.country_iso3, q.submission_id IS NOT NULL AS counted
+            FROM all_reviews_as_of({day}) AS r
+            LEFT JOIN temp.day_requests AS q USING (submission_id)
+            ORDER BY r.submission_id, r.ministry
+            """
+        )
+    for macro, where in (("all_reviews_as_of", ""), ("reviews_as_of", " WHERE counted")):
+        con.execute(
+            f"CREATE TEMP MACRO {macro}(d) AS TABLE "
+            f"SELECT * EXCLUDE (country_iso3, counted) FROM temp.day_reviews{where}"
+        )
     con.execute(
-        f"""
-        CREATE TEMP TABLE day_reviews AS
-        SELECT * {unused("all_reviews_as_of")},
-            coalesce(submission_id IN (SELECT submission_id FROM temp.day_requests), false) AS counted
-        FROM all_reviews_as_of({day})
-        """
-    )
-    con.execute(
-        "CREATE TEMP MACRO all_reviews_as_of(d) AS TABLE SELECT * EXCLUDE (counted) FROM temp.day_reviews"
-    )
-    con.execute(
-        "CREATE TEMP MACRO reviews_as_of(d) AS TABLE SELECT * EXCLUDE (counted) FROM temp.day_reviews WHERE counted"
+        "CREATE TEMP MACRO country_reviews_as_of(d) AS TABLE "
+        "SELECT * EXCLUDE (counted) FROM temp.day_reviews WHERE counted"
     )
     args = ", ".join(sql_literal(params[a]) for a in SCORING_ARGS)
     con.execute(f"CREATE TEMP TABLE day_request_scores AS FROM compute_request_scores({day}, {args}, NULL)")
@@ -588,17 +615,18 @@ def _build_marts(
             inline(text, {**values, "exclude_ministry": ministry})
             for ministry in (ministries if mart in PER_MINISTRY_MARTS else [None])
         ]
-        if replace:
-            con.execute("BEGIN TRANSACTION")
-            con.execute(f"DROP TABLE IF EXISTS hist.{mart}")
-            # No ministry reviewed yet: the per-ministry mart's table, empty.
-            first = queries.pop(0) if queries else f"SELECT * FROM ({inline(text, values)}) LIMIT 0"
-            con.execute(f"CREATE TABLE hist.{mart} AS {first}")
-        else:
-            _ensure_history_table(con, mart, text, used)
-            con.execute(f"DELETE FROM hist.{mart} WHERE as_of = ?", [as_of])
-        for sql in queries:
-            con.execute(f"INSERT INTO hist.{mart} BY NAME {sql}")
+        with insertion_order(con) if mart in BUILT_IN_ORDER else contextlib.nullcontext():
+            if replace:
+                con.execute("BEGIN TRANSACTION")
+                con.execute(f"DROP TABLE IF EXISTS hist.{mart}")
+                # No ministry reviewed yet: the per-ministry mart's table, empty.
+                first = queries.pop(0) if queries else f"SELECT * FROM ({inline(text, values)}) LIMIT 0"
+                con.execute(f"CREATE TABLE hist.{mart} AS {first}")
+            else:
+                _ensure_history_table(con, mart, text, used)
+                con.execute(f"DELETE FROM hist.{mart} WHERE as_of = ?", [as_of])
+            for sql in queries:
+                con.execute(f"INSERT INTO hist.{mart} BY NAME {sql}")
         if replace:
             con.execute("COMMIT")
             crash_point("build-latest-mart-committed")
@@ -739,11 +767,13 @@ def publish(internal: Internal, published: Path) -> dt.date | None:
             if not light:
                 con.execute("CREATE SCHEMA pub.marts")
                 for mart in MARTS:
-                    con.execute(
-                        f"CREATE TABLE pub.marts.{mart} AS SELECT * FROM hist.{mart} WHERE as_of = ? "
-                        f"ORDER BY {PUBLISH_ORDER.get(mart, 'ALL')}",
-                        [latest],
-                    )
+                    ordered = mart in BUILT_IN_ORDER  # copied in the order it was built in
+                    with insertion_order(con) if ordered else contextlib.nullcontext():
+                        con.execute(
+                            f"CREATE TABLE pub.marts.{mart} AS SELECT * FROM hist.{mart} WHERE as_of = ?"
+                            + ("" if ordered else f" ORDER BY {PUBLISH_ORDER.get(mart, 'ALL')}"),
+                            [latest],
+                        )
                 con.execute(
                     "CREATE TABLE pub.marts.country_summary_history AS "
                     "SELECT * FROM hist.country_summary ORDER BY as_of, rank NULLS LAST, country_iso3"

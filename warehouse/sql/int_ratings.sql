@@ -105,3 +105,13 @@ SELECT
     submission_id, ministry, ministry_key, criterion, rating, value,
     (from_low = 1 OR from_high = 1) AS trimmed
 FROM ordered;
+
+-- The counted reviews with their request's country, in score_breakdown's row order (request,
+-- then ministry): its rows under the default scoring come out of them in that order, so the
+-- table is written sorted and published without sorting its millions of ratings again.
+-- While a day's marts are built, the day's reviews table (stored in this order) serves it.
+CREATE OR REPLACE MACRO country_reviews_as_of(d) AS TABLE
+SELECT r.*, q.country_iso3
+FROM reviews_as_of(d) AS r
+JOIN requests_as_of(d) AS q USING (submission_id)
+ORDER BY r.submission_id, r.ministry;

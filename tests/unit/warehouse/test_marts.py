@@ -385,6 +385,7 @@ def test_the_days_tables_serve_the_layers_the_stored_macros_compute(given):
             "all reviews": reviews.format("all_reviews_as_of"),
             "reviews": reviews.format("reviews_as_of"),
             "waiting": reviews.format("waiting_reviews_as_of"),
+            "counted reviews and their country": reviews.format("country_reviews_as_of"),
             "scores": f"{scores} NULL)",
             "scores without MOFA": f"{scores} 'mofa')",
         }
