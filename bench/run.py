@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import socket
@@ -44,6 +45,32 @@ def generate_apart(out: Path, rows: int, xlsx_rows: int | None) -> dict:
         [*cmd, "--xlsx-rows", str(xlsx_rows or 0)], check=True, cwd=ROOT, stdout=subprocess.DEVNULL
     )
     return json.loads((out / "manifest.json").read_text())
+
+
+# The parts of a `kcity` run, from the Prefect log it writes: (part, the task whose finish
+# starts it, the task whose finish ends it).
+PARTS = (
+    ("loading", "prepare-warehouse", "snapshot-dates"),
+    ("snapshot", "snapshot-dates", "build-snapshots"),
+    ("publish", "record-run-days", "publish"),
+)
+_FINISHED = re.compile(
+    r"^(\d\d):(\d\d):(\d\d(?:\.\d+)?) \| \w+ *\| Task run '(.+)-[0-9a-f]+' - Finished in state"
+)
+
+
+def run_parts(log: str) -> dict[str, float]:
+    """Seconds of each part of PARTS in one run's log (those whose two tasks finished)."""
+    finished = {}
+    for line in log.splitlines():
+        if m := _FINISHED.match(line):
+            hours, minutes, seconds, task = m.groups()
+            finished[task] = int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    return {
+        part: (finished[end] - finished[start]) % 86400  # a run across midnight
+        for part, start, end in PARTS
+        if start in finished and end in finished
+    }
 
 
 class BenchError(Exception):
@@ -139,6 +166,7 @@ class Bench:
         self.spec = SIZES[size]
         self.log = work / "bench.log"
         self.results: dict[str, list[tuple[float, float]]] = {}
+        self.parts: dict[str, list[dict[str, float]]] = {}  # kcity cases: each run's parts
         self.notes: list[str] = []
 
     def measure(
@@ -156,7 +184,12 @@ class Bench:
         for _ in range(self.heavy_runs if heavy else self.runs):
             if before:
                 before()
+            logged = self.log.stat().st_size if self.log.exists() else 0
             wall, rss = timed(cmd, env, self.log)
+            if cmd[0] == KCITY:
+                with open(self.log, encoding="utf-8", errors="replace") as f:
+                    f.seek(logged)
+                    self.parts.setdefault(name, []).append(run_parts(f.read()))
             if inner is not None:
                 wall = float(inner.read_text())
             self.results.setdefault(name, []).append((wall, rss))
@@ -392,6 +425,7 @@ class Bench:
                 f"Peak RSS of full: {rss['full']:,.0f} MiB at 1×, {rss['full 2x']:,.0f} MiB at 2× "
                 f"(target ≤ 1024 MiB and flat: {'met' if mem_ok else 'NOT met'})."
             )
+        rows += self.parts_table()
         head = (
             f"Size {self.size}: {facts['rows']:,} submission rows + {3 * facts['rows']:,} feedback rows, "
             f"{facts['inbox_mib']:,.0f} MiB; {self.runs} run(s) per case ({self.heavy_runs} for full, one new day, "
@@ -401,6 +435,37 @@ class Bench:
             f"duckdb {duckdb.__version__}."
         )
         return head + "\n\n" + "\n".join(rows)
+
+    def parts_table(self) -> list[str]:
+        """Lines of a table of the kcity runs' parts (medians), with full 2x's ratio to full."""
+        names = [part for part, _, _ in PARTS]
+
+        def median_parts(runs: list[dict[str, float]]) -> dict[str, float]:
+            return {
+                part: statistics.median(r[part] for r in runs if part in r)
+                for part in names
+                if any(part in r for r in runs)
+            }
+
+        medians = {name: median_parts(runs) for name, runs in self.parts.items()}
+        if not any(medians.values()):
+            return []
+        rows = [
+            "",
+            "Parts of the kcity runs (median s, between tasks' finishes in Prefect's log; "
+            "the rest is start, imports and the other tasks):",
+            "",
+            f"| case | {' | '.join(names)} | rest |",
+            "|---|" + "---:|" * (len(names) + 1),
+        ]
+        for name, parts in medians.items():
+            cells = [f"{parts[p]:.2f}" if p in parts else "" for p in names]
+            rows.append(f"| {name} | {' | '.join(cells)} | {self.median(name) - sum(parts.values()):.2f} |")
+        if "full" in medians and "full 2x" in medians:
+            one, two = medians["full"], medians["full 2x"]
+            cells = [f"{two[p] / one[p]:.2f}×" if one.get(p) and p in two else "" for p in names]
+            rows.append(f"| full 2x / full | {' | '.join(cells)} | |")
+        return rows
 
 
 def main() -> None:

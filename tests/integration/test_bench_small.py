@@ -28,6 +28,15 @@ def test_small_benchmark_runs_and_reconciles(tmp_path):
                  "peer (dlt)", "full 2x", "xlsx kcity", "xlsx calamine"):  # fmt: skip
         assert f"| {case} |" in table, table
     assert "Peak RSS of full" in table
+    # Each kcity run split into its parts from the Prefect log it wrote.
+    parts = {
+        line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:5]]
+        for line in table.split("Parts of the kcity runs")[1].splitlines()
+        if line.startswith("| ") and not line.startswith("| case")
+    }
+    for case in ("full", "nothing new", "one new day", "full 2x"):
+        assert all(float(c) >= 0 for c in parts[case]), (case, parts)
+    assert all(c.endswith("×") for c in parts["full 2x / full"]), parts
 
 
 def test_a_chosen_case_runs_alone_with_what_it_needs(tmp_path):

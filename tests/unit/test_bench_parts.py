@@ -1,0 +1,40 @@
+"""The benchmark splits each `kcity` run into loading, snapshot and publish from the
+Prefect log the run writes (bench/run.py, run_parts)."""
+
+import pytest
+
+from bench.run import run_parts
+
+# One new day's run as the benchmark logged it (abridged: the lines it reads, and others).
+LOG = """\
+$ /work/main/.venv/bin/kcity nightly --date 2020-03-10
+05:20:44.879 | INFO    | Flow run 'light-hawk' - Beginning flow run 'light-hawk' for flow 'kcity-nightly'
+05:20:44.940 | INFO    | Task run 'scan-inbox-d22' - Finished in state Completed()
+05:20:45.118 | INFO    | Task run 'prepare-warehouse-70d' - Finished in state Completed()
+05:20:45.587 | WARNING | Task run 'ingest-file-6a8' - Loaded submissions/2020-03-10/late_export.csv: 1000 read
+05:20:45.590 | INFO    | Task run 'ingest-file-6a8' - Finished in state Completed()
+05:20:45.611 | INFO    | Task run 'snapshot-dates-e2e' - Finished in state Completed()
+05:20:54.938 | INFO    | Task run 'build-snapshots-ce7' - Built snapshot(s): 2020-03-10
+05:20:54.941 | INFO    | Task run 'build-snapshots-ce7' - Finished in state Completed()
+05:20:55.121 | INFO    | Task run 'record-run-days-19b' - Finished in state Completed()
+05:20:59.096 | INFO    | Task run 'publish-266' - Published /work/main/bench/work/default/run/kcity.duckdb
+05:20:59.099 | INFO    | Task run 'publish-266' - Finished in state Completed()
+05:20:59.909 | INFO    | Flow run 'light-hawk' - Finished in state Completed with issues('0 rejected file(s)')
+"""
+
+
+def test_a_runs_parts_are_read_from_its_task_finishes():
+    parts = run_parts(LOG)
+    assert parts == {
+        "loading": pytest.approx(45.611 - 45.118),
+        "snapshot": pytest.approx(54.941 - 45.611),
+        "publish": pytest.approx(59.099 - 55.121),
+    }
+
+
+def test_a_run_across_midnight_and_a_part_that_did_not_finish():
+    log = LOG.replace("05:20:4", "23:59:5").replace("05:20:5", "00:00:0")
+    parts = run_parts(log)
+    assert parts["snapshot"] == pytest.approx(4.941 + 60 - 55.611)
+    cut = run_parts(log.split("record-run-days")[0])  # stopped before publishing
+    assert set(cut) == {"loading", "snapshot"}
