@@ -492,8 +492,13 @@ def insertion_order(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     con.execute("SET preserve_insertion_order = true")
     try:
         yield
-    finally:
-        con.execute("SET preserve_insertion_order = false")
+    except BaseException:
+        # After a failed statement the transaction refuses every other one: the error that
+        # failed it is the one to raise (the connection is closed with it).
+        with contextlib.suppress(duckdb.Error):
+            con.execute("SET preserve_insertion_order = false")
+        raise
+    con.execute("SET preserve_insertion_order = false")
 
 
 def _drop_day(con: duckdb.DuckDBPyConnection) -> None:

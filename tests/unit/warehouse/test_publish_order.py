@@ -63,3 +63,22 @@ def test_score_breakdown_is_published_in_request_ministry_criterion_order(given,
         con.close()
     assert _out_of_order(given.path, "hist.score_breakdown") == 0
     assert _out_of_order(out, "marts.score_breakdown") == 0
+
+
+def test_insertion_order_is_set_for_its_statements_only_and_a_failure_inside_is_the_error_raised(tmp_path):
+    with db.connect(tmp_path / "w.duckdb") as con:
+
+        def kept() -> bool:
+            return con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
+
+        assert not kept()
+        with db.insertion_order(con):
+            assert kept()
+        assert not kept()
+        con.execute("CREATE TABLE t (a INTEGER PRIMARY KEY)")
+        con.execute("BEGIN TRANSACTION")
+        # The failed insert aborts the transaction, which then refuses resetting the setting:
+        # the insert's own error is raised, not the aborted transaction's.
+        with pytest.raises(duckdb.ConstraintException), db.insertion_order(con):
+            con.execute("INSERT INTO t VALUES (1), (1)")
+        con.execute("ROLLBACK")
