@@ -22,7 +22,7 @@ from tasks.read import CSV_BLOCK_BYTES, BlockTooSmall, RawBatch, UnreadableFile,
 from tasks.retry import retry_on_io_errors
 from tasks.transform import STAGERS
 from tasks.validate import validate_rows
-from warehouse import db
+from warehouse import loading
 from warehouse.backend import Internal
 
 T = TypeVar("T")
@@ -114,13 +114,13 @@ def ahead(items: Iterator[T]) -> Ahead[T]:
     return Ahead(items)
 
 
-def _load_batches(raw_batches: Iterator[RawBatch], source: str) -> Iterator[db.LoadBatch]:
+def _load_batches(raw_batches: Iterator[RawBatch], source: str) -> Iterator[loading.LoadBatch]:
     """Validate and stage each batch of raw rows (Pandera per batch, bounded memory), the
     next batch while the caller inserts this one (`ahead`)."""
     return ahead(_checked_batches(raw_batches, source))
 
 
-def _checked_batches(raw_batches: Iterator[RawBatch], source: str) -> Iterator[db.LoadBatch]:
+def _checked_batches(raw_batches: Iterator[RawBatch], source: str) -> Iterator[loading.LoadBatch]:
     first = True
     for batch in raw_batches:
         if first:
@@ -132,7 +132,7 @@ def _checked_batches(raw_batches: Iterator[RawBatch], source: str) -> Iterator[d
         raw_rows = batch.rows.reset_index()
         shape = batch.shape_problems.rename(columns={"rule": "shape_rule", "value": "shape_value"})
         raw_rows = raw_rows.merge(shape, on="row_number", how="left") if len(shape) else raw_rows
-        yield db.LoadBatch(raw_rows, STAGERS[source](checked.valid), checked.quarantine)
+        yield loading.LoadBatch(raw_rows, STAGERS[source](checked.valid), checked.quarantine)
 
 
 def _ingest(internal: Internal, inbox: Path, item: LoadItem) -> dict:
@@ -150,10 +150,10 @@ def _ingest(internal: Internal, inbox: Path, item: LoadItem) -> dict:
         "notes": None,
     }
     if not item.from_file:  # the file is gone: re-validate the raw rows it loaded before
-        return db.load_content(
+        return loading.load_content(
             internal,
             ledger,
-            lambda pages: _load_batches((RawBatch(*db.replay_batch(p)) for p in pages), item.source),
+            lambda pages: _load_batches((RawBatch(*loading.replay_batch(p)) for p in pages), item.source),
             replay=True,
         )
     path = inbox / item.rel_path
@@ -162,12 +162,12 @@ def _ingest(internal: Internal, inbox: Path, item: LoadItem) -> dict:
     while True:
         current, reading = reading or _start_reading(path, item.source, block), None
         try:
-            return db.load_content(internal, ledger, lambda _, r=current, d=ledger: _noted(r, d))
+            return loading.load_content(internal, ledger, lambda _, r=current, d=ledger: _noted(r, d))
         except BlockTooSmall:  # one record larger than a block: read this file as one block
             block = path.stat().st_size + (1 << 20)
         except UnreadableFile as e:
             ledger |= {"status": "rejected", "error": f"{path.name}: {e}", "notes": None}
-            return db.load_content(internal, ledger, None)
+            return loading.load_content(internal, ledger, None)
         finally:
             current.batches.close()  # read to the end, or a load that stopped early
 
@@ -178,7 +178,7 @@ class _Reading:
     notes on the file (encoding, header layout), are there once it is opened."""
 
     notes: list[str]
-    batches: Ahead[db.LoadBatch]
+    batches: Ahead[loading.LoadBatch]
 
 
 # The next file's reading, started while the file before it loads: (rel_path, sha256) -> it;
@@ -187,7 +187,7 @@ _READ_AHEAD: dict[tuple[str, str], _Reading] = {}
 _LAST_READ: _Reading | None = None
 
 
-def _file_batches(path: Path, source: str, block: int, notes: list[str]) -> Iterator[db.LoadBatch]:
+def _file_batches(path: Path, source: str, block: int, notes: list[str]) -> Iterator[loading.LoadBatch]:
     with tempfile.TemporaryDirectory(prefix="kcity-read-") as tmp:
         stream = open_raw(path, source, Path(tmp), block_size=block)
         notes.extend(stream.notes)
@@ -202,7 +202,7 @@ def _start_reading(path: Path, source: str, block: int, after: threading.Event |
     return _Reading(notes, Ahead(_file_batches(path, source, block, notes), after))
 
 
-def _noted(reading: _Reading, ledger: dict) -> Iterator[db.LoadBatch]:
+def _noted(reading: _Reading, ledger: dict) -> Iterator[loading.LoadBatch]:
     """The reading's batches; its notes go into the ledger once every batch is read."""
     yield from reading.batches
     ledger["notes"] = "; ".join(reading.notes) or None

@@ -49,6 +49,12 @@ def day_row(day: dt.date, run: dict, results: list[dict], status: str, message: 
     }
 
 
+def _text(message: str) -> str:
+    """An error message as the ledger stores it: a NUL (from a binary file's bytes) as U+2400,
+    because the ledger row is written as literals (`db.sql_literal` refuses NUL)."""
+    return message.replace("\x00", "\u2400")
+
+
 @task(name="record-run-days")
 def record_run_days(
     internal: Internal,
@@ -62,7 +68,9 @@ def record_run_days(
     raises: the run's own error is the one the operator must see."""
     try:
         for day, day_results in bucket_by_day(days, results).items():
-            db.record_run_day(internal, day_row(day, run, day_results, status, message and message[:500]))
+            db.record_run_day(
+                internal, day_row(day, run, day_results, status, message and _text(message[:500]))
+            )
     except Exception:
         if status != "failed":
             raise

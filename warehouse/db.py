@@ -9,24 +9,21 @@ with an atomic rename, so BI readers never see a half-built state and never bloc
 from __future__ import annotations
 
 import contextlib
+import csv
 import datetime as dt
 import hashlib
 import json
 import os
 import re
 import shutil
-import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
-import pyarrow as pa
 
-if TYPE_CHECKING:  # imported by the loading path only (a nothing-new run never needs it)
-    import polars as pl
+if TYPE_CHECKING:
+    import pandas as pd
 
 from kcity.faults import crash_point
 from schemas.reference import DATA as REFERENCE_DATA
@@ -140,6 +137,8 @@ def init_warehouse(path: Internal) -> None:
         except duckdb.CatalogException:  # a new warehouse, or one set up before this table
             pass
         con.execute(sql_text("ddl"))
+        import pandas as pd  # only when the warehouse is set up (new, or new SQL or reference data)
+
         cats = pd.read_csv(REFERENCE_DATA / "categories.csv", dtype=str)
         countries = pd.read_csv(REFERENCE_DATA / "countries.csv", dtype=str, keep_default_na=False)
         con.register("cats_df", cats)
@@ -166,9 +165,37 @@ def known_hashes(path: Internal) -> dict[tuple[str, str], str]:
     return {(r[0], r[1]): r[2] for r in rows}
 
 
+def _inbox_unchanged(con: duckdb.DuckDBPyConnection, files: list[dict], up_to: dt.date) -> bool:
+    """Whether ops.inbox_files already says what `record_inbox_files` would write: every file
+    seen is recorded as present with its problem and stat key, and every other file recorded
+    as present was delivered after `up_to`."""
+    recorded = {
+        (r[0], r[1]): r[2:]
+        for r in con.execute(
+            "SELECT rel_path, sha256, problem, stat_key, present, delivery_date FROM ops.inbox_files"
+        ).fetchall()
+    }
+    seen = {(f["rel_path"], f["sha256"]) for f in files}
+    if any(
+        recorded.get((f["rel_path"], f["sha256"]), ())[:3] != (f["problem"], f["stat_key"], True)
+        for f in files
+    ):
+        return False
+    return not any(
+        present and key not in seen and (delivered is None or delivered <= up_to)
+        for key, (_, _, present, delivered) in recorded.items()
+    )
+
+
 def record_inbox_files(path: Internal, files: list[dict], up_to: dt.date) -> None:
     """Merge the paths seen in the inbox into ops.inbox_files (first sighting kept); mark
-    what was seen before (delivered up to `up_to`) but is gone now as no longer present."""
+    what was seen before (delivered up to `up_to`) but is gone now as no longer present.
+    Nothing is written when the inbox is as recorded (most nights)."""
+    with connect(path) as con:
+        if _inbox_unchanged(con, files, up_to):
+            return
+    import pandas as pd  # a changed inbox: files to load, which need pandas anyway
+
     seen = pd.DataFrame(
         files,
         columns=[
@@ -217,180 +244,6 @@ def loaded_hashes(path: Internal) -> dict[str, str]:
     """sha256 -> rel_path of every content already loaded or rejected."""
     with connect(path) as con:
         return dict(con.execute("SELECT sha256, rel_path FROM ops.loads").fetchall())
-
-
-@dataclass
-class LoadBatch:
-    """One batch of one file content: its raw rows (with shape findings), the typed rows
-    that passed every rule and the quarantine rows of those that did not."""
-
-    raw_rows: pd.DataFrame
-    staged: pd.DataFrame | pl.DataFrame
-    quarantine: pd.DataFrame
-
-
-def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame | pl.DataFrame, sha: str) -> None:
-    if len(frame):
-        # A Polars frame hands over its Arrow buffers as they are.
-        incoming = (  # noqa: F841 - DuckDB scans it by name (below)
-            pa.Table.from_pandas(frame, preserve_index=False)
-            if isinstance(frame, pd.DataFrame)
-            else frame.to_arrow()
-        )
-        # Scanned as a Python variable, not registered as a view: a view dropped inside the
-        # open load transaction stays in the catalog until commit, and keeps its Arrow data
-        # alive with it (a 400k-row file: every batch held, ~70 MB more per batch). The
-        # content's sha256 is a constant DuckDB adds, not a column built in Python per row.
-        con.execute(f"INSERT INTO {table} BY NAME SELECT *, ?::VARCHAR AS sha256 FROM incoming", [sha])
-
-
-REPLAY_ROWS = 100_000  # raw rows per page when a content is re-validated from the raw record
-
-
-def _replay_pages(con: duckdb.DuckDBPyConnection, lock: threading.Lock, rows: int) -> Iterator[pd.DataFrame]:
-    """The raw rows saved in the temporary `replay` table, `rows` at a time, in row order.
-
-    The pages are read in the loader's background thread while the batch before is inserted
-    on the same connection, which is not safe to use from two threads at once (a page came
-    back as an INSERT's result): each use holds `lock`."""
-    last = -1
-    while True:
-        with lock:
-            page = con.execute(
-                "SELECT * EXCLUDE (sha256) FROM replay WHERE row_number > ? ORDER BY row_number LIMIT ?",
-                [last, rows],
-            ).df()
-        if page.empty:
-            return
-        last = int(page["row_number"].iloc[-1])
-        yield page
-
-
-def replay_batch(page: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A page of saved raw rows -> (raw text rows indexed by row number, shape problems)."""
-    shape = page.loc[page["shape_rule"].notna(), ["row_number", "shape_rule", "shape_value"]]
-    shape = shape.rename(columns={"shape_rule": "rule", "shape_value": "value"}).reset_index(drop=True)
-    rows = page.drop(columns=["shape_rule", "shape_value"]).set_index("row_number").astype("str")
-    return rows, shape
-
-
-def load_content(
-    path: Internal,
-    ledger: dict,
-    batches: Callable[[Iterator[pd.DataFrame] | None], Iterator[LoadBatch]] | None,
-    replay: bool = False,
-) -> dict:
-    """Replace everything one file content (sha256) loaded, batch by batch, in one transaction.
-
-    `batches(pages)` yields LoadBatch objects; with `replay`, `pages` are the content's saved
-    raw rows (its file is gone). `batches=None` records a rejected file. Whatever the batches
-    raise rolls the whole content back. Returns the ledger with the counts the tables hold.
-    """
-    source, sha = ledger["source"], ledger["sha256"]
-    raw_table, stg_table = RAW_TABLES[source], STG_TABLES[source]
-    with connect(path) as con:
-        if not isinstance(path, Lake):  # a DuckLake instance is shared by the run's connections
-            con.execute(f"SET memory_limit = {_literal(LOAD_MEMORY_LIMIT)}")
-        con.execute("BEGIN TRANSACTION")
-        try:
-            if replay:
-                con.execute(
-                    f"CREATE OR REPLACE TEMP TABLE replay AS SELECT * FROM {raw_table} WHERE sha256 = ?",
-                    [sha],
-                )
-            removed = sum(
-                con.execute(f"DELETE FROM {table} WHERE sha256 = ?", [sha]).fetchone()[0]
-                for table in (raw_table, stg_table, "ops.quarantine")
-            )
-            n_batches = 0
-            if batches is not None:
-                lock = threading.Lock()
-                pages = _replay_pages(con, lock, REPLAY_ROWS) if replay else None
-                stream = batches(pages)
-                try:
-                    for batch in stream:
-                        with lock:
-                            _insert(con, raw_table, batch.raw_rows, sha)
-                            _insert(con, stg_table, batch.staged, sha)
-                            _insert(con, "ops.quarantine", batch.quarantine, sha)
-                        n_batches += 1
-                finally:  # before the transaction ends, a background reader of `pages` is done
-                    close = getattr(stream, "close", None)
-                    if close is not None:
-                        close()
-                if source == "submissions" and n_batches > 1:
-                    removed += _quarantine_repeated_ids(con, sha)
-                counts = con.execute(
-                    f"""
-                    SELECT (SELECT count(*) FROM {raw_table} WHERE sha256 = $sha),
-                           (SELECT count(*) FROM {stg_table} WHERE sha256 = $sha),
-                           (SELECT count(DISTINCT row_number) FROM ops.quarantine WHERE sha256 = $sha)
-                    """,
-                    {"sha": sha},
-                ).fetchone()
-                ledger |= dict(zip(("rows_read", "rows_loaded", "rows_quarantined"), counts, strict=True))
-                if ledger["rows_read"] != ledger["rows_loaded"] + ledger["rows_quarantined"]:
-                    raise RuntimeError(f"{ledger['rel_path']}: rows do not reconcile: {counts}")
-                ledger["rules"] = dict(
-                    con.execute(
-                        "SELECT rule, count(DISTINCT row_number) FROM ops.quarantine WHERE sha256 = ? "
-                        "GROUP BY rule ORDER BY rule",
-                        [sha],
-                    ).fetchall()
-                )
-            if replay:
-                con.execute("DROP TABLE replay")
-            con.execute("DELETE FROM ops.loads WHERE sha256 = ?", [sha])
-            row = {k: v for k, v in ledger.items() if k != "rules"}
-            con.register("ledger_row", pd.DataFrame([row]))
-            con.execute(
-                "INSERT INTO ops.loads BY NAME SELECT *, now()::TIMESTAMP AS loaded_at FROM ledger_row"
-            )
-            if not removed and not isinstance(path, Lake):
-                # A content that only appended rows leaves nothing to reclaim. Without this the
-                # checkpoint at commit or close merges the new rows' last, partial row group
-                # with the table's (DuckDB's vacuum): 0.2-0.6 s per feedback file at 1M,
-                # growing with the table, ~6 s of a full run's loading (bench/RESULTS.md).
-                # Rows a load removes (a content replaced, repeated ids) are reclaimed as before.
-                con.execute("SET max_vacuum_tasks = 0")
-            crash_point("load-before-commit")
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-    crash_point("load-committed")
-    return ledger
-
-
-def _quarantine_repeated_ids(con: duckdb.DuckDBPyConnection, sha: str) -> int:
-    """`unique_within_file` across batches: Pandera saw one batch at a time, so repeats that
-    fell in different batches are quarantined here, exactly as Pandera does within a batch
-    (every row with a repeated id; rows of the wrong shape keep their shape rule alone).
-    Returns the number of staged rows it removed."""
-    con.execute(
-        """
-        INSERT INTO ops.quarantine BY NAME
-        SELECT r.sha256, r.row_number, 'submission_id' AS column_name, 'unique_within_file' AS rule,
-               r.submission_id AS value
-        FROM raw.submission_rows AS r
-        WHERE r.sha256 = $sha AND r.shape_rule IS NULL
-          AND r.submission_id IN (
-              SELECT submission_id FROM raw.submission_rows
-              WHERE sha256 = $sha AND submission_id IS NOT NULL
-              GROUP BY submission_id HAVING count(*) > 1)
-          AND NOT EXISTS (
-              SELECT 1 FROM ops.quarantine AS q
-              WHERE q.sha256 = r.sha256 AND q.row_number = r.row_number AND q.rule = 'unique_within_file')
-        """,
-        {"sha": sha},
-    )
-    return con.execute(
-        """
-        DELETE FROM stg.submissions
-        WHERE sha256 = $sha AND row_number IN (SELECT row_number FROM ops.quarantine WHERE sha256 = $sha)
-        """,
-        {"sha": sha},
-    ).fetchone()[0]
 
 
 def _loads(path: Internal, where: str, params: list) -> list[dict]:
@@ -469,14 +322,26 @@ SCORING_ARGS = ("w_cooperation", "w_prospects", "w_business", "trim_reviews", "n
 
 
 def sql_literal(value: object) -> str:
-    """A typed value as a SQL literal (marts are planned with their constants, so DuckDB
-    drops the branches a scoring option does not use)."""
+    """A typed value as a SQL literal, for the value DuckDB would bind for it (a float as a
+    decimal literal: DuckDB types it DECIMAL where it fits; tests/unit/warehouse/
+    test_sql_literal.py holds literal and binding equal on arbitrary values).
+
+    Used where a bound parameter does not fit: marts are planned with their constants, so
+    DuckDB drops the branches a scoring option does not use; and the bookkeeping statements
+    every run executes (the run ledger, publications, the inputs key) take no parameters
+    because binding one makes DuckDB's client import pandas (it checks each value against
+    pandas.NaT), 0.35 s of a nothing-new night (bench/RESULTS.md, twelfth session). Values
+    from input files still reach SQL as parameters on the loading path.
+    """
     if value is None:
         return "NULL"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
+    if isinstance(value, dt.datetime):
+        kind = "TIMESTAMPTZ" if value.tzinfo is not None else "TIMESTAMP"
+        return f"{kind} '{value.isoformat()}'"
     if isinstance(value, dt.date):
         return f"DATE '{value.isoformat()}'"
     return _literal(str(value))
@@ -587,11 +452,10 @@ def _inputs_key(con: duckdb.DuckDBPyConnection, as_of: dt.date, params: dict, co
     """What a day's marts are a function of: the loads delivered up to it (each content and
     when it was last loaded), the scoring parameters and the mart code."""
     loads = con.execute(
-        """
+        f"""
         SELECT coalesce(string_agg(sha256 || '@' || strftime(loaded_at, '%Y%m%d%H%M%S.%f'), ',' ORDER BY sha256), '')
-        FROM ops.loads WHERE status = 'loaded' AND delivery_date <= ?
-        """,
-        [as_of],
+        FROM ops.loads WHERE status = 'loaded' AND delivery_date <= {sql_literal(as_of)}
+        """
     ).fetchone()[0]
     text = "|".join([loads, json.dumps(params, sort_keys=True), code])
     return hashlib.sha256(text.encode()).hexdigest()
@@ -715,11 +579,12 @@ def build_snapshot(path: Internal, as_of: dt.date, params: dict) -> None:
 def _comment_marts(con: duckdb.DuckDBPyConnection, only: tuple[str, ...] | None = None) -> None:
     """COMMENT ON every published table and column (or those of the tables `only`), from
     warehouse/catalog.csv (for BI catalogs)."""
-    catalog = pd.read_csv(Path(__file__).with_name("catalog.csv"), dtype=str, keep_default_na=False)
-    tables = {r.table: r.description for r in catalog.itertuples() if r.table != "*" and not r.column}
-    columns = {r.column: r.description for r in catalog.itertuples() if r.table == "*"}
+    with Path(__file__).with_name("catalog.csv").open(encoding="utf-8", newline="") as f:
+        catalog = list(csv.DictReader(f))
+    tables = {r["table"]: r["description"] for r in catalog if r["table"] != "*" and not r["column"]}
+    columns = {r["column"]: r["description"] for r in catalog if r["table"] == "*"}
     specific = {
-        (r.table, r.column): r.description for r in catalog.itertuples() if r.table != "*" and r.column
+        (r["table"], r["column"]): r["description"] for r in catalog if r["table"] != "*" and r["column"]
     }
     published = [
         (t, c)
@@ -736,7 +601,11 @@ def _comment_marts(con: duckdb.DuckDBPyConnection, only: tuple[str, ...] | None 
 
 
 def _literal(text: str) -> str:
-    """A SQL string literal (COMMENT ON takes no parameters); text comes from our catalog."""
+    """A SQL string literal: quotes doubled, as DuckDB writes its own (a backslash is an
+    ordinary character in a standard string). A NUL character would end the literal early:
+    refused rather than cut."""
+    if "\x00" in text:
+        raise ValueError("a NUL character cannot be written in a SQL string literal")
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -761,8 +630,8 @@ def publish(internal: Internal, published: Path) -> dt.date | None:
             "SELECT as_of, built_at FROM ops.snapshots ORDER BY as_of DESC LIMIT 1"
         ).fetchone() or (None, None)
         last = con.execute(
-            "SELECT as_of, built_at FROM ops.publications WHERE path = ? ORDER BY published_at DESC LIMIT 1",
-            [str(published)],
+            f"SELECT as_of, built_at FROM ops.publications WHERE path = {sql_literal(str(published))}"
+            " ORDER BY published_at DESC LIMIT 1"
         ).fetchone()
         light = published.exists() and last == (latest, built_at)
         if light:
@@ -810,10 +679,8 @@ def publish(internal: Internal, published: Path) -> dt.date | None:
         os.close(dir_fd)
     # Recorded only once the file is in place: a crash before this means a full publish next time.
     with connect(internal) as con:
-        con.execute(
-            "INSERT INTO ops.publications VALUES (?, ?, ?, now()::TIMESTAMP)",
-            [str(published), latest, built_at],
-        )
+        values = ", ".join(sql_literal(v) for v in (str(published), latest, built_at))
+        con.execute(f"INSERT INTO ops.publications VALUES ({values}, now()::TIMESTAMP)")
     return latest
 
 
@@ -843,14 +710,17 @@ def snapshot_tables(path: Internal, as_of: dt.date) -> dict[str, pd.DataFrame] |
 
 def record_run_day(path: Internal, row: dict) -> None:
     """Insert or replace one (as_of, flow_run_id) row of ops.run_ledger."""
+    # Literals, not bound parameters: see `sql_literal`.
+    columns = ", ".join(f"{sql_literal(value)} AS {name}" for name, value in row.items())
     with connect(path) as con:
-        con.register("day_row", pd.DataFrame([row]))
         con.execute("BEGIN TRANSACTION")
         con.execute(
-            "DELETE FROM ops.run_ledger WHERE as_of = ? AND flow_run_id = ?",
-            [row["as_of"], row["flow_run_id"]],
+            inline(
+                "DELETE FROM ops.run_ledger WHERE as_of = $as_of AND flow_run_id = $flow_run_id",
+                row,
+            )
         )
-        con.execute("INSERT INTO ops.run_ledger BY NAME SELECT * FROM day_row")
+        con.execute(f"INSERT INTO ops.run_ledger BY NAME SELECT {columns}")
         con.execute("COMMIT")
 
 

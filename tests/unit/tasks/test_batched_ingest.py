@@ -6,7 +6,7 @@ import pytest
 
 from tasks import ingest as ingesting
 from tasks.plan import LoadItem
-from warehouse import db
+from warehouse import db, loading
 
 HEADER = "submission_id,submitted_at,country,institution,track,category,project_title,contact_email"
 
@@ -69,7 +69,7 @@ def test_a_batch_s_data_is_freed_before_the_file_s_transaction_ends(tmp_path, mo
     import pyarrow as pa
 
     live: list[int] = []
-    insert = db._insert
+    insert = loading._insert
 
     def measured(con, table, frame, sha):
         insert(con, table, frame, sha)
@@ -77,7 +77,7 @@ def test_a_batch_s_data_is_freed_before_the_file_s_transaction_ends(tmp_path, mo
             gc.collect()
             live.append(pa.total_allocated_bytes())
 
-    monkeypatch.setattr(db, "_insert", measured)
+    monkeypatch.setattr(loading, "_insert", measured)
     lines = [row(f"S-{i}", title="t" * 250) for i in range(1, 3001)]  # ~1 MB, many batches
     ledger, _ = ingest(tmp_path, lines, 16 << 10, monkeypatch)
     assert ledger["rows_loaded"] == 3000 and len(live) > 40
@@ -141,7 +141,7 @@ def test_revalidating_a_gone_file_page_by_page_loads_what_the_file_loaded(tmp_pa
             return {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables}
 
     before = contents()
-    monkeypatch.setattr(db, "REPLAY_ROWS", 10)  # 31 pages, each read while a batch is inserted
+    monkeypatch.setattr(loading, "REPLAY_ROWS", 10)  # 31 pages, each read while a batch is inserted
     gone = LoadItem(
         "sha-1", "submissions", dt.date(2020, 3, 2), "submissions/2020-03-02/form.csv", "form.csv", False
     )

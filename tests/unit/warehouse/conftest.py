@@ -5,7 +5,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from warehouse import db
+from warehouse import db, loading
 
 DEFAULTS = {
     "w_cooperation": 1.0,
@@ -54,8 +54,8 @@ class Given:
             staged = staged.astype({"cooperation": "Int64", "prospects": "Int64", "business": "Int64"})
         raw = staged[["row_number", "submission_id"]]  # the raw record, as far as the checks look
         empty = pd.DataFrame(columns=["row_number", "column_name", "rule", "value"])
-        one = db.LoadBatch(raw, staged, empty)  # one batch, no quarantine
-        db.load_content(self.path, ledger, lambda _pages: iter([one]))
+        one = loading.LoadBatch(raw, staged, empty)  # one batch, no quarantine
+        loading.load_content(self.path, ledger, lambda _pages: iter([one]))
         return self
 
     def mart(self, name: str, as_of: str, order: str = "ALL", **params) -> pd.DataFrame:

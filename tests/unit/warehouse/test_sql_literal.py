@@ -1,0 +1,56 @@
+"""`sql_literal` writes what the bookkeeping statements used to bind (they take no parameters
+so that DuckDB's client does not import pandas): each literal must read back as the value
+DuckDB binds for the same Python value, on any text a file name or an error can carry."""
+
+import datetime as dt
+
+import duckdb
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from warehouse import db
+
+CON = duckdb.connect()
+
+VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    st.dates(),
+    st.datetimes(),
+    st.datetimes(timezones=st.just(dt.UTC)),
+    st.text(st.characters(exclude_characters="\x00")),
+)
+
+
+@given(VALUES)
+@settings(max_examples=400, deadline=None)
+@example("'; DROP TABLE ops.run_ledger; --")
+@example("a\\'b")  # a backslash is not an escape in a standard string
+@example("it''s")
+@example("$$ dollar $$")
+@example("줄\n바꿈\t'탭'")
+@example(dt.datetime(2020, 3, 9, 23, 59, 59, 999999))
+def test_a_literal_reads_back_as_the_bound_value(value):
+    literal = CON.execute(f"SELECT {db.sql_literal(value)}").fetchone()[0]
+    bound = CON.execute("SELECT ?", [value]).fetchone()[0]
+    assert literal == bound
+    assert type(literal) is type(bound)
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+@settings(max_examples=200, deadline=None)
+def test_a_float_literal_is_the_same_double(value):
+    literal = CON.execute(f"SELECT ({db.sql_literal(value)})::DOUBLE").fetchone()[0]
+    assert literal == CON.execute("SELECT ?::DOUBLE", [value]).fetchone()[0] == value
+
+
+def test_a_nul_character_is_refused_not_cut():
+    with pytest.raises(ValueError, match="NUL"):
+        db.sql_literal("before\x00after")
+
+
+def test_inline_fills_named_parameters_with_literals():
+    text = db.inline("SELECT $a AS a, $b AS b, '$c' AS c", {"a": dt.date(2020, 3, 9), "b": "x'y"})
+    assert CON.execute(text).fetchone() == (dt.date(2020, 3, 9), "x'y", "$c")
