@@ -13,8 +13,6 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 if TYPE_CHECKING:
     import polars as pl
 
@@ -52,12 +50,6 @@ def country_aliases() -> dict[str, str]:
             if out.setdefault(key, r["iso3"]) != r["iso3"]:
                 raise ValueError(f"{name}: alias {r['alias']!r} names {out[key]} and {r['iso3']}")
     return out
-
-
-@cache
-def countries() -> pd.DataFrame:
-    """iso3, iso2, name_en, name_ko for every ISO 3166-1 country."""
-    return pd.read_csv(DATA / "countries.csv", dtype=str, keep_default_na=False)
 
 
 def to_iso3(values: pl.Series) -> pl.Series:

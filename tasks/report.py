@@ -7,7 +7,8 @@ a report whose numbers disagree is never produced.
 It is rendered again only when what it shows may have changed: a meta tag holds a digest of
 every published table it reads (hashed by DuckDB) and of this module's code. A night with
 nothing new finds the same digest in the file and leaves the file as it is, with the time it
-was generated (rendering reads ~50k quarantine rows into pandas at a million requests).
+was generated (rendering reads ~50k quarantine rows into pandas at a million requests;
+pandas is imported only then).
 """
 
 from __future__ import annotations
@@ -17,12 +18,15 @@ import hashlib
 import html
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 from prefect import task
 
 from warehouse import db
+
+if TYPE_CHECKING:  # imported where a report is rendered: a night that keeps it never needs pandas
+    import pandas as pd
 
 TRACK_COLORS = {"urban_development": "#1f5fa8", "smart_solution": "#2e9e6a", "other": "#b0b7c3"}
 CRITERIA = {"avg_cooperation": ("cooperation", "#1f5fa8"), "avg_prospects": ("prospects", "#e08a1e"),
@@ -41,6 +45,8 @@ class ReportMismatch(RuntimeError):
 
 
 def _e(value: object) -> str:
+    import pandas as pd
+
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return "–"
     if isinstance(value, float):
@@ -100,6 +106,8 @@ def chart_requests_by_country(countries: pd.DataFrame) -> str:
 def chart_scores(countries: pd.DataFrame, shortlist_size: int) -> str:
     """Dot plot on the 1-5 scale: each country's three criteria and its score, in rank order,
     with the shortlist line drawn under the last shortlisted country."""
+    import pandas as pd
+
     data = countries[countries["rank"].notna()].sort_values("rank")
     row, left, width, top = 18, 170, 400, 30
     height = top + row * len(data) + 30
@@ -193,6 +201,8 @@ svg .cut { stroke: #c0392b; stroke-width: 1.5; stroke-dasharray: 5 3; } svg .cut
 
 def render(m: dict[str, pd.DataFrame], generated: dt.datetime, digest: str = "") -> str:
     """The report's HTML from the published marts; `digest` (inputs_digest) goes in its head."""
+    import pandas as pd
+
     checked = check_figures(m)
     h = m["headline"].iloc[0]
     as_of = pd.Timestamp(h.as_of).date()

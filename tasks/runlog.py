@@ -86,12 +86,12 @@ def run_markdown(summary: RunSummary, title: str, report: Path | None = None) ->
     rules: Counter[str] = Counter()
     for f in files:
         rules.update(f.get("rules") or {})
-    h = summary.headline.iloc[0] if len(summary.headline) else None
+    h = summary.headline.records()[0] if len(summary.headline) else None
     lines = [f"# {title}", ""]
     if h is not None:
         lines += [
-            f"**As of {summary.as_of}: {h.n_countries} countries, {h.n_requests} requests**, "
-            f"{h.n_reviews} reviews ({h.n_reviews_waiting} waiting for their submission).",
+            f"**As of {summary.as_of}: {h['n_countries']} countries, {h['n_requests']} requests**, "
+            f"{h['n_reviews']} reviews ({h['n_reviews_waiting']} waiting for their submission).",
             "",
         ]
     lines += [
@@ -143,9 +143,8 @@ def create_run_artifacts(summary: RunSummary, title: str, report: Path | None = 
             key=REPORT_KEY,
             description=f"Committee report {summary.as_of}",
         )
-    shortlist = summary.shortlist.astype(object).where(summary.shortlist.notna(), None)
     create_table_artifact(
-        table=shortlist.to_dict(orient="records"),
+        table=summary.shortlist.records(),
         key=SHORTLIST_KEY,
         description=f"Shortlist as of {summary.as_of}",
     )
