@@ -1,7 +1,7 @@
 """The one place that opens DuckDB: the internal warehouse and the published file.
 
 Write semantics per table: raw/stg/quarantine rows are replaced per file (delete by
-sha256, then insert, in one transaction); ledgers are merged on their keys; mart
+sha256, then insert, in one transaction: warehouse/loading.py, on `connect`); ledgers are merged on their keys; mart
 snapshots are replaced per as_of; the published file is rebuilt whole and swapped in
 with an atomic rename, so BI readers never see a half-built state and never block us.
 """

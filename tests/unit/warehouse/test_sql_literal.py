@@ -54,3 +54,25 @@ def test_a_nul_character_is_refused_not_cut():
 def test_inline_fills_named_parameters_with_literals():
     text = db.inline("SELECT $a AS a, $b AS b, '$c' AS c", {"a": dt.date(2020, 3, 9), "b": "x'y"})
     assert CON.execute(text).fetchone() == (dt.date(2020, 3, 9), "x'y", "$c")
+
+
+def test_a_run_ledger_row_reads_back_as_given_even_with_a_nul_in_its_message(tmp_path):
+    from tasks.runlog import _text
+
+    path = tmp_path / "internal.duckdb"
+    db.init_warehouse(path)
+    row = {
+        "as_of": dt.date(2020, 3, 9), "flow_run_id": "run-'1'", "flow_name": "kcity-nightly",
+        "started_at": dt.datetime(2020, 3, 9, 1, 2, 3, 456789), "finished_at": dt.datetime(2020, 3, 9, 1, 4),
+        "status": "failed", "files_loaded": 2, "files_rejected": 1, "rows_read": 10, "rows_loaded": 8,
+        "rows_quarantined": 2, "message": _text("form.csv: bad byte \x00 at row 3; it's 'quoted'"),
+    }  # fmt: skip
+    db.record_run_day(path, row)
+    db.record_run_day(path, row | {"rows_read": 11})  # replaces the (as_of, flow_run_id) row
+    with db.connect(path) as con:
+        cur = con.execute(f"SELECT {', '.join(row)} FROM ops.run_ledger")
+        got = cur.fetchall()
+    assert got == [tuple((row | {"rows_read": 11}).values())]
+    assert "\u2400" in got[0][-1]
+    with pytest.raises(ValueError, match="NUL"):
+        db.record_run_day(path, row | {"message": "raw \x00"})
