@@ -322,9 +322,9 @@ SCORING_ARGS = ("w_cooperation", "w_prospects", "w_business", "trim_reviews", "n
 
 
 def sql_literal(value: object) -> str:
-    """A typed value as a SQL literal, for the value DuckDB would bind for it (a float as a
-    decimal literal: DuckDB types it DECIMAL where it fits; tests/unit/warehouse/
-    test_sql_literal.py holds literal and binding equal on arbitrary values).
+    """A typed value as a SQL literal of the value DuckDB would bind for it
+    (tests/unit/warehouse/test_sql_literal.py holds literal and binding equal on arbitrary
+    values).
 
     Used where a bound parameter does not fit: marts are planned with their constants, so
     DuckDB drops the branches a scoring option does not use; and the bookkeeping statements
@@ -337,8 +337,10 @@ def sql_literal(value: object) -> str:
         return "NULL"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float):
+    if isinstance(value, int):
         return repr(value)
+    if isinstance(value, float):  # read as text: a decimal literal read as DECIMAL can round differently
+        return f"'{value!r}'::DOUBLE"
     if isinstance(value, dt.datetime):
         kind = "TIMESTAMPTZ" if value.tzinfo is not None else "TIMESTAMP"
         return f"{kind} '{value.isoformat()}'"

@@ -3,6 +3,7 @@ so that DuckDB's client does not import pandas): each literal must read back as 
 DuckDB binds for the same Python value, on any text a file name or an error can carry."""
 
 import datetime as dt
+import math
 
 import duckdb
 import pytest
@@ -41,11 +42,16 @@ def test_a_literal_reads_back_as_the_bound_value(value):
     assert type(literal) is type(bound)
 
 
-@given(st.floats(allow_nan=False, allow_infinity=False))
-@settings(max_examples=200, deadline=None)
+@given(st.floats())
+@settings(max_examples=400, deadline=None)
+@example(-0.00011941610576379302)  # read as a DECIMAL literal, it came back one bit off (CI)
+@example(0.1)
+@example(5e-324)
 def test_a_float_literal_is_the_same_double(value):
-    literal = CON.execute(f"SELECT ({db.sql_literal(value)})::DOUBLE").fetchone()[0]
-    assert literal == CON.execute("SELECT ?::DOUBLE", [value]).fetchone()[0] == value
+    literal = CON.execute(f"SELECT {db.sql_literal(value)}").fetchone()[0]
+    bound = CON.execute("SELECT ?", [value]).fetchone()[0]
+    assert type(literal) is type(bound) is float
+    assert literal == bound == value or math.isnan(literal) and math.isnan(bound) and math.isnan(value)
 
 
 def test_a_nul_character_is_refused_not_cut():
