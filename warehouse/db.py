@@ -381,7 +381,11 @@ def _drop_day(con: duckdb.DuckDBPyConnection) -> None:
 def _materialize_day(con: duckdb.DuckDBPyConnection, as_of: dt.date, params: dict) -> None:
     """Compute the day's requests, reviews and request scores (the run's scoring) once, not
     once per mart: at a million requests, recomputing them per mart costs minutes. Temp
-    tables: they outlive the transaction that made them, until `_drop_day`."""
+    tables: they outlive the transaction that made them, until `_drop_day`.
+
+    Call it inside a transaction: outside one, each statement commits on its own and the
+    day's reviews, sorted in insertion order, ran out of the 400 MB limit at 2M requests
+    (the same statement in a transaction: 6 s; bench/RESULTS.md, thirteenth session)."""
     _drop_day(con)
     day = sql_literal(as_of)
 
@@ -561,11 +565,11 @@ def build_snapshots(path: Internal, dates: list[dt.date], params: dict, latest: 
             crash_point("build-day-inserted")
         if latest_day in built:  # their tables are about to be replaced
             con.execute("UPDATE ops.snapshots SET with_latest = false")
+            if day_ready != latest_day:  # copied from the day before, or built without them
+                _materialize_day(con, latest_day, params)
         con.execute("COMMIT")
         crash_point("build-committed")
         if latest_day in built:
-            if day_ready != latest_day:
-                _materialize_day(con, latest_day, params)
             _build_marts(con, latest_day, params, [m for m in MARTS if m in LATEST_ONLY], replace=True)
             con.execute("UPDATE ops.snapshots SET with_latest = true WHERE as_of = ?", [latest_day])
         _drop_day(con)

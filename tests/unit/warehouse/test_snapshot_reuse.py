@@ -53,6 +53,29 @@ def test_a_day_with_nothing_delivered_equals_building_it_from_scratch(tmp_path):
         assert hist(copied, mart, D1).empty and hist(copied, mart, D2).empty
 
 
+def test_the_days_layers_are_always_computed_inside_a_transaction(tmp_path, monkeypatch):
+    """Outside one, the day's reviews (sorted, in insertion order) ran out of the 400 MB
+    limit at 2M requests where the same statement in a transaction did not: a night after
+    a backfill, or a day copied while the latest-only marts held other inputs, failed."""
+    real, seen = db._materialize_day, []
+
+    def checked(con, as_of, params):
+        ids = {con.execute("SELECT txid_current()").fetchone()[0] for _ in range(2)}
+        seen.append((as_of, len(ids) == 1))  # one transaction id: inside a transaction
+        return real(con, as_of, params)
+
+    monkeypatch.setattr(db, "_materialize_day", checked)
+    g = loaded(tmp_path, "w.duckdb")
+    db.build_snapshots(g.path, [D1], DEFAULTS, latest=False)  # a backfill's day
+    db.build_snapshots(g.path, [D1], DEFAULTS)  # the backfill's last step: D1's latest-only marts
+    db.build_snapshots(g.path, [D2, D3], DEFAULTS, latest=False)  # copies of D1: nothing computed
+    with db.connect(g.path) as con:
+        con.execute("UPDATE ops.snapshots SET with_latest = false")  # as after a crash
+    db.build_snapshots(g.path, [D3], DEFAULTS)  # D3 unchanged; its latest-only marts built
+    db.snapshot_tables(g.path, D2)  # an older day's, on request
+    assert seen == [(D1, True), (D1, True), (D3, True), (D2, True)]
+
+
 def test_an_older_day_gets_its_latest_only_marts_on_request(tmp_path):
     g = loaded(tmp_path, "w.duckdb")
     db.build_snapshots(g.path, [D1, D3], DEFAULTS)
