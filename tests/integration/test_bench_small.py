@@ -24,8 +24,8 @@ def small_bench(work: Path, *options: str) -> str:
 
 def test_small_benchmark_runs_and_reconciles(tmp_path):
     table = small_bench(tmp_path)
-    for case in ("floor", "prefect floor", "full", "nothing new", "one new day", "backfill 30d",
-                 "peer (dlt)", "full 2x", "xlsx kcity", "xlsx calamine"):  # fmt: skip
+    for case in ("floor", "prefect floor", "full", "nothing new", "nothing new next day", "one new day",
+                 "backfill 30d", "peer (dlt)", "full 2x", "xlsx kcity", "xlsx calamine"):  # fmt: skip
         assert f"| {case} |" in table, table
     assert "Peak RSS of full" in table
     # Each kcity run split into its parts from the Prefect log it wrote.
@@ -34,7 +34,7 @@ def test_small_benchmark_runs_and_reconciles(tmp_path):
         for line in table.split("Parts of the kcity runs")[1].splitlines()
         if line.startswith("| ") and not line.startswith("| case")
     }
-    for case in ("full", "nothing new", "one new day", "full 2x"):
+    for case in ("full", "nothing new", "nothing new next day", "one new day", "full 2x"):
         assert all(float(c) >= 0 for c in parts[case]), (case, parts)
     assert all(c.endswith("×") for c in parts["full 2x / full"]), parts
 
@@ -45,6 +45,7 @@ def test_a_chosen_case_runs_alone_with_what_it_needs(tmp_path):
     table = small_bench(tmp_path, "--cases", "nothing new,xlsx")
     for case in ("full", "nothing new", "xlsx kcity", "xlsx calamine"):
         assert f"| {case} |" in table, table
-    for case in ("floor", "prefect floor", "one new day", "backfill 30d", "peer (dlt)", "full 2x"):
+    for case in ("floor", "prefect floor", "nothing new next day", "one new day", "backfill 30d", "peer (dlt)",
+                 "full 2x"):  # fmt: skip
         assert f"| {case} |" not in table, table
     assert not (tmp_path / "small" / "data-2x").exists()  # the 2x inbox is generated only for full 2x

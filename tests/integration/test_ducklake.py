@@ -16,6 +16,7 @@ from flows.nightly import nightly
 from kcity.sample import write_sample
 from kcity.settings import get_settings
 from tests.integration.helpers import comparable, published_tables, query
+from warehouse.db import connect
 from warehouse.lock import writer_lock
 
 EVE = dt.date(2020, 4, 19)
@@ -79,6 +80,41 @@ def test_a_second_night_on_ducklake_changes_nothing(lake_env):
             pd.testing.assert_frame_equal(second[name], first[name], obj=name)
     assert len(second["run_ledger"]) == 2
     assert query(lake_env.published_db, "SELECT sum(rows_read) FROM marts.load_report") == [(342,)]
+
+
+def test_the_next_night_with_nothing_new_on_ducklake_gives_the_embedded_marts(
+    kcity_env, tmp_path, monkeypatch, postgres
+):
+    """The night after, nothing delivered: the latest-only marts and the published file are
+    re-dated, not rebuilt (an UPDATE on DuckLake's tables), and equal the embedded run's."""
+    nights = (EVE, EVE + dt.timedelta(days=1))
+    write_sample(kcity_env.inbox)
+    for night in nights:
+        nightly(as_of=night)
+    embedded = comparable(published_tables(kcity_env.published_db))
+
+    db = "lake_next_night"
+    postgres.create_database(db)
+    monkeypatch.setenv("KCITY_DATA_DIR", str(tmp_path / "lake-data"))
+    monkeypatch.setenv("KCITY_WAREHOUSE", "ducklake")
+    monkeypatch.setenv("KCITY_DUCKLAKE_CATALOG", postgres.dsn(db))
+    settings = get_settings()
+    write_sample(settings.inbox)
+    for night in nights:
+        nightly(as_of=night)
+    lake = comparable(published_tables(settings.published_db))
+
+    with connect(settings.internal_db) as con:  # the second night had the first's inputs
+        (first, second), moved = con.execute(
+            f"SELECT list(inputs ORDER BY as_of), list(with_latest ORDER BY as_of) FROM ops.snapshots "
+            f"WHERE as_of >= DATE '{EVE}'"
+        ).fetchone()
+    assert first == second and moved == [False, True]
+    assert sorted(lake) == sorted(embedded)
+    assert query(settings.published_db, "SELECT DISTINCT as_of FROM marts.score_breakdown") == [(nights[1],)]
+    for name, frame in embedded.items():
+        if name != "run_ledger":  # the runs' own ids and times
+            pd.testing.assert_frame_equal(lake[name], frame, check_dtype=True, obj=name)
 
 
 def test_the_writer_lock_on_ducklake_makes_a_second_writer_wait(lake_env, caplog):

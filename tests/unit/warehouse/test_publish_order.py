@@ -63,6 +63,11 @@ def test_score_breakdown_is_published_in_request_ministry_criterion_order(given,
         con.close()
     assert _out_of_order(given.path, "hist.score_breakdown") == 0
     assert _out_of_order(out, "marts.score_breakdown") == 0
+    # The next day, nothing delivered: re-dated in place, still in order.
+    db.build_snapshot(given.path, day + dt.timedelta(days=1), {**DEFAULTS, **scoring})
+    db.publish(given.path, out)
+    assert _out_of_order(given.path, "hist.score_breakdown") == 0
+    assert _out_of_order(out, "marts.score_breakdown") == 0
 
 
 def test_insertion_order_is_set_for_its_statements_only_and_a_failure_inside_is_the_error_raised(tmp_path):

@@ -53,6 +53,45 @@ def test_a_day_with_nothing_delivered_equals_building_it_from_scratch(tmp_path):
         assert hist(copied, mart, D1).empty and hist(copied, mart, D2).empty
 
 
+def _calls(monkeypatch, name: str) -> list:
+    """Record each call of db.<name> (its day), still calling it."""
+    real, calls = getattr(db, name), []
+
+    def recorded(con, as_of, *args, **kwargs):
+        calls.append(as_of)
+        return real(con, as_of, *args, **kwargs)
+
+    monkeypatch.setattr(db, name, recorded)
+    return calls
+
+
+def test_the_next_day_with_nothing_delivered_re_dates_the_latest_only_marts(tmp_path, monkeypatch):
+    g = loaded(tmp_path, "w.duckdb")
+    db.build_snapshots(g.path, [D1], DEFAULTS)
+    computed, built = _calls(monkeypatch, "_materialize_day"), _calls(monkeypatch, "_build_marts")
+    assert db.build_snapshots(g.path, [D2], DEFAULTS) == [D2]
+    assert computed == built == []  # copied and re-dated: nothing computed
+    fresh = loaded(tmp_path, "fresh.duckdb")
+    db.build_snapshots(fresh.path, [D2], DEFAULTS)
+    for mart in db.MARTS:
+        pd.testing.assert_frame_equal(hist(g, mart, D2), hist(fresh, mart, D2))
+    for mart in db.LATEST_ONLY:  # moved to the newest day, not kept for D1
+        assert hist(g, mart, D1).empty
+    with db.connect(g.path) as con:
+        assert con.execute("SELECT as_of FROM ops.snapshots WHERE with_latest").fetchall() == [(D2,)]
+    # D1's are computed on request as before
+    assert db.snapshot_tables(g.path, D1)["submissions"]["submission_id"].tolist() == ["S1", "S2"]
+
+    computed.clear()
+    db.build_snapshots(g.path, [D3], {**DEFAULTS, "w_business": 2.0})  # other scoring: computed
+    assert computed == [D3]
+    computed.clear()
+    g.file("c", "submissions", "2020-02-05", "f2.csv", [submission("S3", "THA")])
+    db.build_snapshots(g.path, [D3], {**DEFAULTS, "w_business": 2.0})  # a delivery: computed
+    assert computed == [D3]
+    assert hist(g, "submissions", D3)["submission_id"].tolist() == ["S1", "S2", "S3"]
+
+
 def test_the_days_layers_are_always_computed_inside_a_transaction(tmp_path, monkeypatch):
     """Outside one, the day's reviews (sorted, in insertion order) ran out of the 400 MB
     limit at 2M requests where the same statement in a transaction did not: a night after
@@ -115,6 +154,52 @@ def test_a_second_publish_of_the_same_snapshot_copies_the_file_and_keeps_every_d
     assert _published(out, undescribed) == []
     assert _published(out, "SELECT flow_run_id FROM marts.run_ledger") == [("run-2",)]  # run tables replaced
     assert _published(out, "SELECT n_requests FROM marts.headline") == [(2,)]  # the snapshot was not
+
+
+def _whole_file(path) -> dict:
+    """Every table of a published file: its description, columns (with theirs) and rows in
+    stored order."""
+    import duckdb
+
+    with duckdb.connect(str(path), read_only=True) as con:
+        tables = con.execute("SELECT table_name, comment FROM duckdb_tables() ORDER BY 1").fetchall()
+        return {
+            (name, comment): (
+                con.execute(
+                    "SELECT column_name, data_type, comment FROM duckdb_columns() "
+                    "WHERE table_name = ? ORDER BY column_index",
+                    [name],
+                ).fetchall(),
+                con.execute(f"SELECT * FROM marts.{name}").fetchall(),
+            )
+            for name, comment in tables
+        }
+
+
+def test_the_next_day_with_nothing_delivered_is_published_as_a_re_dated_copy(tmp_path, monkeypatch):
+    g = loaded(tmp_path, "w.duckdb")
+    g.file("w", "feedback", "2020-02-03", "MOEF_w.csv", [review("S9", "MOEF", 3, 3, 3)])  # waits for S9
+    db.build_snapshots(g.path, [D1], DEFAULTS)
+    out = tmp_path / "kcity.duckdb"
+    db.publish(g.path, out)
+    copies = []
+    monkeypatch.setattr(
+        db.shutil, "copyfile", lambda a, b, _real=db.shutil.copyfile: copies.append(a) or _real(a, b)
+    )
+    for day, delivered in ((D2, False), (D3, True)):
+        if delivered:
+            g.file("c", "submissions", "2020-02-05", "f2.csv", [submission("S3", "THA")])
+        db.build_snapshots(g.path, [day], DEFAULTS)
+        copies.clear()
+        db.publish(g.path, out)
+        assert copies == ([] if delivered else [out])  # re-dated from the published file, or written anew
+        full = tmp_path / f"full-{day}.duckdb"
+        db.publish(g.path, full)  # never published there: a full publish
+        assert _whole_file(out) == _whole_file(full)
+        assert _published(out, "SELECT DISTINCT as_of FROM marts.score_breakdown") == [(day,)]
+    assert _published(out, "SELECT n_requests FROM marts.headline") == [(3,)]
+    assert _published(out, "SELECT as_of, submission_id FROM marts.reviews_waiting") == [(D3, "S9")]
+    assert _published(out, "SELECT count(DISTINCT as_of) FROM marts.country_summary_history") == [(3,)]
 
 
 def test_setting_up_the_warehouse_again_is_skipped_until_the_sql_or_reference_data_change(
