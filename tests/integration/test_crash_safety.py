@@ -43,6 +43,26 @@ def comparable(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     return out
 
 
+def _nightly_in(data, as_of: dt.date) -> None:
+    old = os.environ.get("KCITY_DATA_DIR")
+    os.environ["KCITY_DATA_DIR"] = str(data)
+    try:
+        nightly(as_of=as_of)
+    finally:
+        os.environ.pop("KCITY_DATA_DIR") if old is None else os.environ.__setitem__("KCITY_DATA_DIR", old)
+
+
+def _crash(data, as_of: dt.date, point: str, nth: int) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KCITY_")}
+    env |= {"KCITY_DATA_DIR": str(data), "KCITY_CRASH_AT": f"{point}:{nth}", "KCITY_PREFECT_PORT": "1",
+            "PREFECT_API_URL": PREFECT_API_URL.value()}  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "kcity.cli", "nightly", "--date", str(as_of)], env=env, capture_output=True, text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert done.returncode == -9, f"did not die at {point}:{nth}\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+
+
 @pytest.fixture(scope="module")
 def states(tmp_path_factory):
     """A warehouse as of BEFORE (to crash from), and the uninterrupted result as of EVE."""
@@ -50,15 +70,9 @@ def states(tmp_path_factory):
     start, reference = base / "start", base / "reference"
     for data in (start, reference):
         write_sample(data / "inbox")
-    old = os.environ.get("KCITY_DATA_DIR")
-    try:
-        os.environ["KCITY_DATA_DIR"] = str(start)
-        nightly(as_of=BEFORE)
-        os.environ["KCITY_DATA_DIR"] = str(reference)
-        nightly(as_of=BEFORE)
-        nightly(as_of=EVE)
-    finally:
-        os.environ.pop("KCITY_DATA_DIR") if old is None else os.environ.__setitem__("KCITY_DATA_DIR", old)
+    _nightly_in(start, BEFORE)
+    _nightly_in(reference, BEFORE)
+    _nightly_in(reference, EVE)
     return start, comparable(published_tables(reference / "kcity.duckdb"))
 
 
@@ -74,28 +88,55 @@ def test_killed_run_leaves_old_or_new_state_and_the_next_run_converges(states, t
     data = tmp_path / "data"
     shutil.copytree(start, data, symlinks=True)
     before = query(data / "kcity.duckdb", "SELECT as_of, n_requests, n_reviews FROM marts.headline")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KCITY_")}
-    env |= {"KCITY_DATA_DIR": str(data), "KCITY_CRASH_AT": f"{point}:{nth}", "KCITY_PREFECT_PORT": "1",
-            "PREFECT_API_URL": PREFECT_API_URL.value()}  # fmt: skip
-    done = subprocess.run(
-        [sys.executable, "-m", "kcity.cli", "nightly", "--date", str(EVE)], env=env, capture_output=True, text=True,
-        timeout=300,
-    )  # fmt: skip
-    assert done.returncode == -9, f"did not die at {point}:{nth}\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+    _crash(data, EVE, point, nth)
     after_crash = query(data / "kcity.duckdb", "SELECT as_of, n_requests, n_reviews FROM marts.headline")
     new = [tuple(expected["headline"][["as_of", "n_requests", "n_reviews"]].iloc[0])]
     new = [(pd.Timestamp(new[0][0]).date(), *new[0][1:])]
     assert after_crash in (before, new), after_crash  # never a mix: one or the other, whole
     reviews = query(data / "kcity.duckdb", "SELECT sum(n_reviews) FROM marts.country_summary")
     assert reviews == [(after_crash[0][2],)]
-    os.environ["KCITY_DATA_DIR"] = str(data)
-    try:
-        nightly(as_of=EVE)
-    finally:
-        del os.environ["KCITY_DATA_DIR"]
+    _nightly_in(data, EVE)
     got = comparable(published_tables(data / "kcity.duckdb"))
     assert got.keys() == expected.keys()
     for name in expected:
         pd.testing.assert_frame_equal(got[name], expected[name], obj=name)
     leftovers = [p.name for p in data.iterdir() if ".tmp-" in p.name]
     assert leftovers == []
+
+
+NEXT = EVE + dt.timedelta(days=1)  # nothing delivered since EVE: the marts and the file are re-dated
+NEXT_POINTS = [("build-committed", 1), ("publish-tables-written", 1), ("publish-before-rename", 1),
+               ("publish-renamed", 1)]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def next_states(tmp_path_factory):
+    """A warehouse as of EVE, and the uninterrupted result of the night after (re-dated)."""
+    base = tmp_path_factory.mktemp("crash-next")
+    start, reference = base / "start", base / "reference"
+    for data in (start, reference):
+        write_sample(data / "inbox")
+        _nightly_in(data, EVE)
+    _nightly_in(reference, NEXT)
+    return start, comparable(published_tables(reference / "kcity.duckdb"))
+
+
+@pytest.mark.parametrize(("point", "nth"), NEXT_POINTS, ids=[f"{p}:{n}" for p, n in NEXT_POINTS])
+def test_a_night_killed_while_re_dating_leaves_old_or_new_state_and_the_next_run_converges(
+    next_states, tmp_path, point, nth
+):
+    start, expected = next_states
+    data = tmp_path / "data"
+    shutil.copytree(start, data, symlinks=True)
+    _crash(data, NEXT, point, nth)
+    dates = {
+        t: query(data / "kcity.duckdb", f"SELECT DISTINCT as_of FROM marts.{t}")
+        for t in ("headline", "submissions", "score_breakdown", "reviews_waiting")
+    }
+    assert list(dates.values()) in ([[(EVE,)]] * 4, [[(NEXT,)]] * 4), dates  # one date, never a mix
+    _nightly_in(data, NEXT)
+    got = comparable(published_tables(data / "kcity.duckdb"))
+    assert got.keys() == expected.keys()
+    for name in expected:
+        pd.testing.assert_frame_equal(got[name], expected[name], obj=name)
+    assert [p.name for p in data.iterdir() if ".tmp-" in p.name] == []
