@@ -304,6 +304,7 @@ DAY_MACROS = (
     "requests_as_of",
     "all_reviews_as_of",
     "reviews_as_of",
+    "waiting_reviews_as_of",
     "country_reviews_as_of",
     "request_scores",
 )
@@ -415,6 +416,19 @@ def _materialize_day(con: duckdb.DuckDBPyConnection, as_of: dt.date, params: dic
     con.execute(
         "CREATE TEMP MACRO country_reviews_as_of(d) AS TABLE "
         "SELECT * EXCLUDE (counted) FROM temp.day_reviews WHERE counted"
+    )
+    # The day's reviews whose submission is not known (the stored macro versions them from
+    # the staged rows, for the publish).
+    con.execute(
+        """
+        CREATE TEMP MACRO waiting_reviews_as_of(d) AS TABLE
+        SELECT * FROM all_reviews_as_of(d)
+        WHERE submission_id NOT IN (
+            SELECT s.submission_id
+            FROM stg.submissions AS s JOIN ops.loads AS l USING (sha256)
+            WHERE l.status = 'loaded' AND l.delivery_date <= d
+        )
+        """
     )
     args = ", ".join(sql_literal(params[a]) for a in SCORING_ARGS)
     con.execute(f"CREATE TEMP TABLE day_request_scores AS FROM compute_request_scores({day}, {args}, NULL)")

@@ -32,11 +32,25 @@ FROM all_reviews_as_of(d) AS r
 WHERE r.submission_id IN (SELECT submission_id FROM requests_as_of(d));
 
 -- Feedback waiting for its submission: no valid version of it delivered on or before d.
+-- The rows of all_reviews_as_of(d) whose submission is not known, versioned among themselves:
+-- a review's versions share its submission_id, so leaving the others out first picks the
+-- same latest versions (0.85 -> 0.21 s at 1M requests, where ~1% of reviews wait). While a
+-- day's marts are built, a temporary macro serves the filter over the day's reviews instead
+-- (warehouse/db.py, _materialize_day; a test holds the two equal).
 CREATE OR REPLACE MACRO waiting_reviews_as_of(d) AS TABLE
-SELECT r.*
-FROM all_reviews_as_of(d) AS r
-WHERE r.submission_id NOT IN (
-    SELECT s.submission_id
-    FROM stg.submissions AS s JOIN ops.loads AS l USING (sha256)
+WITH versions AS (
+    SELECT f.*, lower(f.ministry) AS ministry_key, l.delivery_date, l.file_name
+    FROM stg.feedback AS f
+    JOIN ops.loads AS l USING (sha256)
     WHERE l.status = 'loaded' AND l.delivery_date <= d
-);
+        AND f.submission_id NOT IN (
+            SELECT s.submission_id
+            FROM stg.submissions AS s JOIN ops.loads AS l USING (sha256)
+            WHERE l.status = 'loaded' AND l.delivery_date <= d
+        )
+)
+SELECT * FROM versions
+QUALIFY row_number() OVER (
+    PARTITION BY submission_id, ministry_key
+    ORDER BY reviewed_at DESC, delivery_date DESC, file_name DESC, sha256 DESC, row_number DESC
+) = 1;

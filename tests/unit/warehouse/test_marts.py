@@ -370,7 +370,11 @@ def test_the_days_tables_serve_the_layers_the_stored_macros_compute(given):
         review("S5", "KOTRA", 5, 5, 5),  # its submission comes after the day: waiting
         review("S4", "KIND", None, None, None),
     ])  # fmt: skip
-    given.file("g", "feedback", "2020-04-02", "mofa_b.csv", [review("S1", "mofa", 1, 2, 3, "2020-04-02")])
+    given.file("g", "feedback", "2020-04-02", "mofa_b.csv", [
+        review("S1", "mofa", 1, 2, 3, "2020-04-02"),
+        review("S9", "mofa", 2, 2, 2, "2020-03-30", row=3),  # an older version of a waiting review
+        review("S5", "kotra", 1, 1, 1, "2020-04-02", row=4),  # a newer one
+    ])  # fmt: skip
     d = dt.date(2020, 4, 5)
 
     def layers(exclude: bool) -> dict[str, str]:
@@ -396,6 +400,14 @@ def test_the_days_tables_serve_the_layers_the_stored_macros_compute(given):
             return sorted(con.execute(sql, {"d": d}).fetchall(), key=repr)
 
         stored = {name: rows(sql) for name, sql in layers(exclude=True).items()}
+        # The stored waiting reviews (versioned among themselves) are every review's latest
+        # version whose submission is not known, all columns.
+        waiting = rows("SELECT * FROM waiting_reviews_as_of($d)")
+        assert waiting == rows(
+            "SELECT * FROM all_reviews_as_of($d) WHERE submission_id NOT IN ("
+            "SELECT submission_id FROM stg.submissions JOIN ops.loads USING (sha256) WHERE delivery_date <= $d)"
+        )
+        assert [r[:4] for r in waiting] == [("f", 2, "S9", "MOFA"), ("g", 4, "S5", "kotra")]  # the newest
         db._materialize_day(con, d, DEFAULTS)
         served = {name: rows(sql) for name, sql in layers(exclude=False).items()}
         temp_tables = con.execute(
