@@ -2,6 +2,7 @@
 before; the latest-only marts follow the newest snapshot."""
 
 import datetime as dt
+from pathlib import Path
 
 import pandas as pd
 
@@ -113,6 +114,18 @@ def test_the_days_layers_are_always_computed_inside_a_transaction(tmp_path, monk
     db.build_snapshots(g.path, [D3], DEFAULTS)  # D3 unchanged; its latest-only marts built
     db.snapshot_tables(g.path, D2)  # an older day's, on request
     assert seen == [(D1, True), (D1, True), (D3, True), (D2, True)]
+
+
+def test_new_mart_code_rebuilds_a_day_whose_inputs_did_not_change(tmp_path, monkeypatch):
+    g = loaded(tmp_path, "w.duckdb")
+    db.build_snapshots(g.path, [D1], DEFAULTS)
+    assert db.build_snapshots(g.path, [D1, D2], DEFAULTS) == [D2]  # D1 kept, D2 re-dated
+    newer = tmp_path / "db.py"  # this module with one more byte: a fix in the Python that builds the marts
+    newer.write_bytes(Path(db.__file__).read_bytes() + b"\n")
+    monkeypatch.setattr(db, "__file__", str(newer))
+    computed = _calls(monkeypatch, "_materialize_day")
+    assert db.build_snapshots(g.path, [D1, D2], DEFAULTS) == [D1, D2]
+    assert computed == [D1, D2]  # D1 built again; D2 copies its summary, its latest-only marts are built
 
 
 def test_an_older_day_gets_its_latest_only_marts_on_request(tmp_path):
