@@ -107,30 +107,32 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def export(settings, as_of: dt.date, fmt: str) -> int:
-    """`kcity export`: read one snapshot under the writer lock, write it, print the paths."""
+    """`kcity export`: read one snapshot under the writer lock, stream it to files, print the
+    paths."""
     import logging
 
     from tasks.export import write_csvs, write_xlsx
-    from warehouse.db import snapshot_tables
+    from warehouse.db import snapshot_reader
     from warehouse.lock import writer_lock
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if not settings.internal_db.exists():
         print(f"No warehouse at {settings.internal_db}: run `kcity nightly` first.", file=sys.stderr)
         return 1
-    with writer_lock(settings.writer, logging.getLogger("kcity.export")):
-        tables = snapshot_tables(settings.internal_db, as_of)
-    if tables is None:
-        print(
-            f"No snapshot as of {as_of}. Build it with `kcity backfill --start {as_of} --end {as_of}`.",
-            file=sys.stderr,
-        )
-        return 1
     folder = settings.data_dir / "exports"
-    if fmt == "xlsx":
-        paths = [write_xlsx(tables, folder / f"kcity-{as_of}.xlsx")]
-    else:
-        paths = write_csvs(tables, folder / f"kcity-{as_of}-csv")
+    with writer_lock(settings.writer, logging.getLogger("kcity.export")):
+        with snapshot_reader(settings.internal_db, as_of) as read:
+            if read is None:
+                print(
+                    f"No snapshot as of {as_of}. Build it with `kcity backfill --start {as_of} --end {as_of}`.",
+                    file=sys.stderr,
+                )
+                return 1
+            con, queries = read
+            if fmt == "xlsx":
+                paths = [write_xlsx(con, queries, folder / f"kcity-{as_of}.xlsx")]
+            else:
+                paths = write_csvs(con, queries, folder / f"kcity-{as_of}-csv")
     for path in paths:
         print(path)
     return 0
