@@ -63,17 +63,21 @@ def _crash(data, as_of: dt.date, point: str, nth: int) -> None:
     assert done.returncode == -9, f"did not die at {point}:{nth}\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
 
 
+def _start_and_expected(base, start: dt.date, end: dt.date) -> tuple:
+    """A data folder after the night of `start` (to crash from), and the tables published
+    by an uninterrupted run of `end` after it."""
+    first, reference = base / "start", base / "reference"
+    for data in (first, reference):
+        write_sample(data / "inbox")
+        _nightly_in(data, start)
+    _nightly_in(reference, end)
+    return first, comparable(published_tables(reference / "kcity.duckdb"))
+
+
 @pytest.fixture(scope="module")
 def states(tmp_path_factory):
     """A warehouse as of BEFORE (to crash from), and the uninterrupted result as of EVE."""
-    base = tmp_path_factory.mktemp("crash")
-    start, reference = base / "start", base / "reference"
-    for data in (start, reference):
-        write_sample(data / "inbox")
-    _nightly_in(start, BEFORE)
-    _nightly_in(reference, BEFORE)
-    _nightly_in(reference, EVE)
-    return start, comparable(published_tables(reference / "kcity.duckdb"))
+    return _start_and_expected(tmp_path_factory.mktemp("crash"), BEFORE, EVE)
 
 
 def test_there_are_twenty_or_more_points():
@@ -112,13 +116,7 @@ NEXT_POINTS = [("build-committed", 1), ("publish-tables-written", 1), ("publish-
 @pytest.fixture(scope="module")
 def next_states(tmp_path_factory):
     """A warehouse as of EVE, and the uninterrupted result of the night after (re-dated)."""
-    base = tmp_path_factory.mktemp("crash-next")
-    start, reference = base / "start", base / "reference"
-    for data in (start, reference):
-        write_sample(data / "inbox")
-        _nightly_in(data, EVE)
-    _nightly_in(reference, NEXT)
-    return start, comparable(published_tables(reference / "kcity.duckdb"))
+    return _start_and_expected(tmp_path_factory.mktemp("crash-next"), EVE, NEXT)
 
 
 @pytest.mark.parametrize(("point", "nth"), NEXT_POINTS, ids=[f"{p}:{n}" for p, n in NEXT_POINTS])

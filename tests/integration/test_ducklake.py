@@ -34,20 +34,27 @@ def lake_env(tmp_path, monkeypatch, postgres):
     return get_settings()
 
 
-def test_sample_on_ducklake_gives_the_embedded_marts(kcity_env, tmp_path, monkeypatch, postgres):
-    write_sample(kcity_env.inbox)
-    nightly(as_of=EVE)
-    embedded = comparable(published_tables(kcity_env.published_db))
+def _embedded_then_lake(kcity_env, tmp_path, monkeypatch, postgres, db: str, nights: tuple[dt.date, ...]):
+    """The sample's nights on the embedded warehouse, then on a fresh DuckLake (catalog
+    database `db`): each published file's tables, and the DuckLake run's settings."""
+    tables = []
+    for lake in (False, True):
+        if lake:
+            postgres.create_database(db)
+            monkeypatch.setenv("KCITY_DATA_DIR", str(tmp_path / "lake-data"))
+            monkeypatch.setenv("KCITY_WAREHOUSE", "ducklake")
+            monkeypatch.setenv("KCITY_DUCKLAKE_CATALOG", postgres.dsn(db))
+        settings = get_settings() if lake else kcity_env
+        write_sample(settings.inbox)
+        for night in nights:
+            nightly(as_of=night)
+        tables.append(comparable(published_tables(settings.published_db)))
+    return *tables, settings
 
+
+def test_sample_on_ducklake_gives_the_embedded_marts(kcity_env, tmp_path, monkeypatch, postgres):
     db = "lake_sample"
-    postgres.create_database(db)
-    monkeypatch.setenv("KCITY_DATA_DIR", str(tmp_path / "lake-data"))
-    monkeypatch.setenv("KCITY_WAREHOUSE", "ducklake")
-    monkeypatch.setenv("KCITY_DUCKLAKE_CATALOG", postgres.dsn(db))
-    settings = get_settings()
-    write_sample(settings.inbox)
-    nightly(as_of=EVE)
-    lake = comparable(published_tables(settings.published_db))
+    embedded, lake, settings = _embedded_then_lake(kcity_env, tmp_path, monkeypatch, postgres, db, (EVE,))
 
     assert sorted(lake) == sorted(embedded)
     assert len(embedded["submissions"]) == 80 and len(embedded["score_breakdown"]) > 500
@@ -88,21 +95,9 @@ def test_the_next_night_with_nothing_new_on_ducklake_gives_the_embedded_marts(
     """The night after, nothing delivered: the latest-only marts and the published file are
     re-dated, not rebuilt (an UPDATE on DuckLake's tables), and equal the embedded run's."""
     nights = (EVE, EVE + dt.timedelta(days=1))
-    write_sample(kcity_env.inbox)
-    for night in nights:
-        nightly(as_of=night)
-    embedded = comparable(published_tables(kcity_env.published_db))
-
-    db = "lake_next_night"
-    postgres.create_database(db)
-    monkeypatch.setenv("KCITY_DATA_DIR", str(tmp_path / "lake-data"))
-    monkeypatch.setenv("KCITY_WAREHOUSE", "ducklake")
-    monkeypatch.setenv("KCITY_DUCKLAKE_CATALOG", postgres.dsn(db))
-    settings = get_settings()
-    write_sample(settings.inbox)
-    for night in nights:
-        nightly(as_of=night)
-    lake = comparable(published_tables(settings.published_db))
+    embedded, lake, settings = _embedded_then_lake(
+        kcity_env, tmp_path, monkeypatch, postgres, "lake_next", nights
+    )
 
     with connect(settings.internal_db) as con:  # the second night had the first's inputs
         (first, second), moved = con.execute(
