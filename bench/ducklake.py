@@ -3,13 +3,14 @@
 Runs `kcity nightly` over the benchmark's generated inbox (bench/generate.py, the same as
 `make bench`) on a fresh embedded warehouse and on a fresh DuckLake (catalog in a
 PostgreSQL started here with scripts/pg.sh, data under the work folder), then a nightly
-with nothing new on each. Both published files must reconcile with the generator's
+with nothing new on each, and one on each later day with nothing delivered (re-dated). Both published files must reconcile with the generator's
 manifest. Prints one table; speed is reported, never asserted.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import shutil
@@ -18,7 +19,18 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.run import KCITY, ROOT, SIZES, Bench, BenchError, Server, case_env, free_port, generate_apart
+from bench.run import (
+    KCITY,
+    NEXT_DAY,
+    ROOT,
+    SIZES,
+    Bench,
+    BenchError,
+    Server,
+    case_env,
+    free_port,
+    generate_apart,
+)
 
 
 def main() -> None:
@@ -85,6 +97,12 @@ def main() -> None:
             bench.check_full(data, manifest)
             bench.measure(f"nothing new {backend}", nightly, run_env)
             bench.check_full(data, manifest)
+            runs, bench.runs = bench.runs, 1
+            for k in range(1, runs + 1):  # each run a later night with nothing new: each re-dates
+                day = dt.date.fromisoformat(last) + dt.timedelta(days=k)
+                bench.measure(f"{NEXT_DAY} {backend}", [KCITY, "nightly", "--date", str(day)], run_env)
+                bench.check_full(data, manifest, as_of=day)
+            bench.runs = runs
     except BenchError as e:
         print(f"BENCHMARK FAILED: {e}", file=sys.stderr)
         sys.exit(1)
@@ -100,7 +118,7 @@ def main() -> None:
         "| case | embedded file (s) | DuckLake (s) | DuckLake / file | peak RSS file / DuckLake (MiB) |",
         "|---|---:|---:|---:|---|",
     ]
-    for case in ("full", "nothing new"):
+    for case in ("full", "nothing new", NEXT_DAY):
         f, d = m(f"{case} duckdb"), m(f"{case} ducklake")
         rss = [max(r for _, r in bench.results[f"{case} {b}"]) for b in ("duckdb", "ducklake")]
         lines.append(f"| {case} | {f:.2f} | {d:.2f} | {d / f:.2f}× | {rss[0]:,.0f} / {rss[1]:,.0f} |")
