@@ -16,6 +16,7 @@ from flows.nightly import nightly
 from kcity.sample import write_sample
 from kcity.settings import get_settings
 from tests.integration.helpers import comparable, published_tables, query
+from warehouse import db as warehouse_db
 from warehouse.db import connect
 from warehouse.lock import writer_lock
 
@@ -92,12 +93,18 @@ def test_a_second_night_on_ducklake_changes_nothing(lake_env):
 def test_the_next_night_with_nothing_new_on_ducklake_gives_the_embedded_marts(
     kcity_env, tmp_path, monkeypatch, postgres
 ):
-    """The night after, nothing delivered: the latest-only marts and the published file are
-    re-dated, not rebuilt (an UPDATE on DuckLake's tables), and equal the embedded run's."""
+    """The night after, nothing delivered: the published file is re-dated from a copy, the
+    latest-only marts rebuilt on DuckLake (re-dated in the embedded file), and the tables
+    equal the embedded run's."""
     nights = (EVE, EVE + dt.timedelta(days=1))
+    computed, compute = [], warehouse_db._materialize_day
+    monkeypatch.setattr(
+        warehouse_db, "_materialize_day", lambda con, d, p: computed.append(d) or compute(con, d, p)
+    )
     embedded, lake, settings = _embedded_then_lake(
         kcity_env, tmp_path, monkeypatch, postgres, "lake_next", nights
     )
+    assert computed.count(nights[1]) == 1  # the night after, the day's layers: on DuckLake only
 
     with connect(settings.internal_db) as con:  # the second night had the first's inputs
         (first, second), moved = con.execute(
