@@ -129,6 +129,7 @@ def write_xlsx(con: duckdb.DuckDBPyConnection, queries: dict[str, str], path: Pa
             i += 1
         if not sheets:  # no rows: the header alone
             sheets.append(_new_sheet(book, name, 1, names, widths, bold))
+            i = 1
         for n, sheet in enumerate(sheets, 1):
             last = SHEET_ROWS - 1 if n < len(sheets) else max(i - 1, 1)
             sheet.autofilter(0, 0, last, max(len(names) - 1, 0))

@@ -83,6 +83,7 @@ def test_a_table_longer_than_a_sheet_continues_on_further_sheets_in_order(tmp_pa
     numbers = [c.value for s in sheets[:3] for c in s["A"][1:]]
     assert numbers == list(range(10))  # every row once, in order, over the three sheets
     assert [s.max_row for s in sheets] == [5, 5, 3, 1]
+    assert [s.auto_filter.ref for s in sheets] == ["A1:B5", "A1:B5", "A1:B3", "A1:A2"]
     (path, _) = write_csvs(con, queries, tmp_path / "csv")
     rows = list(csv.reader(path.open(encoding="utf-8-sig", newline="")))
     assert [int(r[0]) for r in rows[1:]] == list(range(10))
