@@ -420,15 +420,8 @@ def _materialize_day(con: duckdb.DuckDBPyConnection, as_of: dt.date, params: dic
     # The day's reviews whose submission is not known (the stored macro versions them from
     # the staged rows, for the publish).
     con.execute(
-        """
-        CREATE TEMP MACRO waiting_reviews_as_of(d) AS TABLE
-        SELECT * FROM all_reviews_as_of(d)
-        WHERE submission_id NOT IN (
-            SELECT s.submission_id
-            FROM stg.submissions AS s JOIN ops.loads AS l USING (sha256)
-            WHERE l.status = 'loaded' AND l.delivery_date <= d
-        )
-        """
+        "CREATE TEMP MACRO waiting_reviews_as_of(d) AS TABLE SELECT * FROM all_reviews_as_of(d) "
+        "WHERE submission_id NOT IN (SELECT submission_id FROM submissions_known_as_of(d))"
     )
     args = ", ".join(sql_literal(params[a]) for a in SCORING_ARGS)
     con.execute(f"CREATE TEMP TABLE day_request_scores AS FROM compute_request_scores({day}, {args}, NULL)")
@@ -693,13 +686,9 @@ def publish(internal: Internal, published: Path) -> dt.date | None:
         quoted = str(tmp).replace("'", "''")
         con.execute(f"ATTACH '{quoted}' AS pub (STORAGE_VERSION '{PUBLISH_STORAGE_VERSION}')")
         try:
-            if redated:  # the same rows under the new date; the history gains the day
+            if redated:  # the same rows under the new date
                 for name in (*MARTS, "reviews_waiting"):
                     con.execute(f"UPDATE pub.marts.{name} SET as_of = {sql_literal(latest)}")
-                con.execute(
-                    "CREATE OR REPLACE TABLE pub.marts.country_summary_history AS "
-                    "SELECT * FROM hist.country_summary ORDER BY as_of, rank NULLS LAST, country_iso3"
-                )
             elif not light:
                 con.execute("CREATE SCHEMA pub.marts")
                 for mart in MARTS:
@@ -710,8 +699,9 @@ def publish(internal: Internal, published: Path) -> dt.date | None:
                             + ("" if ordered else f" ORDER BY {PUBLISH_ORDER.get(mart, 'ALL')}"),
                             [latest],
                         )
+            if not light:  # every snapshot built: a re-dated copy gains the day
                 con.execute(
-                    "CREATE TABLE pub.marts.country_summary_history AS "
+                    "CREATE OR REPLACE TABLE pub.marts.country_summary_history AS "
                     "SELECT * FROM hist.country_summary ORDER BY as_of, rank NULLS LAST, country_iso3"
                 )
             for name in ("load_report", "quarantine", "reviews_waiting", "run_ledger"):

@@ -31,6 +31,12 @@ SELECT r.*
 FROM all_reviews_as_of(d) AS r
 WHERE r.submission_id IN (SELECT submission_id FROM requests_as_of(d));
 
+-- Every submission id with a valid version delivered on or before d (withdrawn or not).
+CREATE OR REPLACE MACRO submissions_known_as_of(d) AS TABLE
+SELECT s.submission_id
+FROM stg.submissions AS s JOIN ops.loads AS l USING (sha256)
+WHERE l.status = 'loaded' AND l.delivery_date <= d;
+
 -- Feedback waiting for its submission: no valid version of it delivered on or before d.
 -- The rows of all_reviews_as_of(d) whose submission is not known, versioned among themselves:
 -- a review's versions share its submission_id, so leaving the others out first picks the
@@ -43,11 +49,7 @@ WITH versions AS (
     FROM stg.feedback AS f
     JOIN ops.loads AS l USING (sha256)
     WHERE l.status = 'loaded' AND l.delivery_date <= d
-        AND f.submission_id NOT IN (
-            SELECT s.submission_id
-            FROM stg.submissions AS s JOIN ops.loads AS l USING (sha256)
-            WHERE l.status = 'loaded' AND l.delivery_date <= d
-        )
+        AND f.submission_id NOT IN (SELECT submission_id FROM submissions_known_as_of(d))
 )
 SELECT * FROM versions
 QUALIFY row_number() OVER (
