@@ -851,6 +851,6 @@ def failed_checks(path: Internal, skip_unchanged: bool = False) -> dict[str, int
         if not failures and not skip:
             con.execute("BEGIN TRANSACTION")
             con.execute("DELETE FROM ops.checks_passed")
-            con.execute("INSERT INTO ops.checks_passed VALUES (?, now()::TIMESTAMP)", [state])
+            con.execute(f"INSERT INTO ops.checks_passed VALUES ({sql_literal(state)}, now()::TIMESTAMP)")
             con.execute("COMMIT")
     return None if skip and not failures else failures

@@ -40,6 +40,15 @@ def test_a_nightly_with_nothing_new_imports_no_data_stack(tmp_path):
     assert "23 countries, 80 requests" in again.stdout
     assert "Shortlist (10 countries)" in again.stdout
     assert "imported: []" in again.stdout, again.stdout[-500:]
+    # The next day with nothing delivered: the summary re-dated, the checks run again (the
+    # warehouse changed) and a report rendered for the new date, still without them.
+    report = data / "reports" / "kcity-report-2020-04-20.html"
+    assert not report.exists()
+    next_day = run(["nightly", "--date", "2020-04-20"], data, (sys.executable, "-c", IMPORTS))
+    assert next_day.returncode == 0, next_day.stderr[-3000:]
+    assert "23 countries, 80 requests" in next_day.stdout
+    assert "imported: []" in next_day.stdout, next_day.stdout[-500:]
+    assert "As of 2020-04-20" in report.read_text(encoding="utf-8")
 
 
 def test_nightly_prints_the_summary_and_exits_zero(tmp_path):

@@ -54,6 +54,8 @@ def test_the_report_is_written_with_the_published_figures(demo):
     )
     assert all(name in text for (name,) in shortlist)
     assert "shortlist line (top 10)" in text and text.count("<svg") == 3
+    # Delivery dates as dates (rendered from pandas they read "2020-02-07 00:00:00")
+    assert '<td class="">2020-02-07</td>' in text and "00:00:00" not in text
     # self-contained: nothing fetched from anywhere
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", text)
     assert "@import" not in text and "url(" not in text and "<script" not in text
