@@ -74,6 +74,19 @@ LOAD_MEMORY_LIMIT = os.environ.get("KCITY_DUCKDB_LOAD_MEMORY", "150MB")
 _PARAM = re.compile(r"\$([a-z_]+)")
 
 
+def file_stamp(path: Path) -> str:
+    """What tells a DuckDB file we wrote from the same file written to since: its size, its
+    mtime and a digest of its headers (the first 12 KiB; each checkpoint writes a new
+    database header with its iteration count), so a write within the file system's mtime
+    granularity (a few ms) is seen too. Not its inode and ctime (as the inbox's stat key
+    has): a copy of the data folder made with its times (cp -a, rsync -a, the bench
+    restoring a warehouse) holds the same file."""
+    stat = path.stat()
+    with open(path, "rb") as f:
+        headers = hashlib.sha256(f.read(3 * 4096)).hexdigest()[:16]
+    return f"{stat.st_size}:{stat.st_mtime_ns}:{headers}"
+
+
 def sql_text(name: str) -> str:
     """The text of warehouse/sql/<name>.sql."""
     return (SQL / f"{name}.sql").read_text(encoding="utf-8")
@@ -666,20 +679,18 @@ def publish(internal: Internal, published: Path) -> dt.date | None:
         latest, built_at, inputs = con.execute(
             "SELECT as_of, built_at, inputs FROM ops.snapshots ORDER BY as_of DESC LIMIT 1"
         ).fetchone() or (None, None, None)
-        # The snapshot last published here, and its inputs key while that build still stands.
+        # The snapshot last published here, its inputs key while that build still stands, and
+        # the file as that publish left it.
         last = con.execute(
-            "SELECT p.as_of, p.built_at, s.inputs FROM ops.publications AS p "
+            "SELECT p.as_of, p.built_at, s.inputs, p.file_stamp FROM ops.publications AS p "
             "LEFT JOIN ops.snapshots AS s ON s.as_of = p.as_of AND s.built_at = p.built_at "
             f"WHERE p.path = {sql_literal(str(published))} ORDER BY p.published_at DESC LIMIT 1"
         ).fetchone()
-        light = published.exists() and last is not None and last[:2] == (latest, built_at)
-        redated = (
-            published.exists()
-            and not light
-            and last is not None
-            and last[2] is not None
-            and last[2] == inputs
-        )
+        # A copy only of the file the last publish wrote: one written to since (opened
+        # read-write and changed, or replaced by another) is written in full.
+        untouched = published.exists() and last is not None and last[3] == file_stamp(published)
+        light = untouched and last[:2] == (latest, built_at)
+        redated = untouched and not light and last[2] is not None and last[2] == inputs
         if light or redated:
             shutil.copyfile(published, tmp)
         # ATTACH takes no parameters; the path comes from settings, never from input files.
@@ -730,7 +741,11 @@ def publish(internal: Internal, published: Path) -> dt.date | None:
     # Recorded only once the file is in place: a crash before this means a full publish next time.
     with connect(internal) as con:
         values = ", ".join(sql_literal(v) for v in (str(published), latest, built_at))
-        con.execute(f"INSERT INTO ops.publications VALUES ({values}, now()::TIMESTAMP)")
+        stamp = sql_literal(file_stamp(published))
+        con.execute(
+            "INSERT INTO ops.publications (path, as_of, built_at, published_at, file_stamp) "
+            f"VALUES ({values}, now()::TIMESTAMP, {stamp})"
+        )
     return latest
 
 

@@ -123,8 +123,12 @@ CREATE TABLE IF NOT EXISTS ops.publications (
     path VARCHAR NOT NULL,
     as_of DATE,
     built_at TIMESTAMP,
-    published_at TIMESTAMP NOT NULL
+    published_at TIMESTAMP NOT NULL,
+    file_stamp VARCHAR
 );
+-- The published file as the publish left it (warehouse/db.py, file_stamp): the next publish
+-- copies it only if it is still that file.
+ALTER TABLE ops.publications ADD COLUMN IF NOT EXISTS file_stamp VARCHAR;
 
 -- Size, mtime, ctime and inode of each path/content when last seen: an unchanged file is
 -- not hashed again.

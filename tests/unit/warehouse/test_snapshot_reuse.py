@@ -2,6 +2,7 @@
 before; the latest-only marts follow the newest snapshot."""
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -231,3 +232,45 @@ def test_setting_up_the_warehouse_again_is_skipped_until_the_sql_or_reference_da
     with db.connect(path) as con:
         assert con.execute("SELECT count(*) FROM ref.countries").fetchone()[0] == countries > 100
         assert con.execute("SELECT version FROM ops.warehouse_code").fetchall() == [("changed",)]
+
+
+def test_a_published_file_written_to_since_its_publish_is_written_anew_not_copied(tmp_path, monkeypatch):
+    import duckdb
+
+    g = loaded(tmp_path, "w.duckdb")
+    db.build_snapshots(g.path, [D1], DEFAULTS)
+    out = tmp_path / "kcity.duckdb"
+    db.publish(g.path, out)
+    copies = []
+    monkeypatch.setattr(
+        db.shutil, "copyfile", lambda a, b, _real=db.shutil.copyfile: copies.append(a) or _real(a, b)
+    )
+    # BI tools open it read-only: the file stays the one published, and is copied.
+    assert _published(out, "SELECT n_requests FROM marts.headline") == [(2,)]
+    db.publish(g.path, out)
+    assert copies == [out]
+    # Someone opens it read-write and changes it: the next publishes, of the same snapshot and
+    # of the next day with nothing delivered, write every table anew. The first change keeps
+    # the file's size and gets its mtime put back: its headers tell it apart.
+    for day, change in (
+        (D1, "UPDATE marts.headline SET n_requests = 99"),
+        (D2, "CREATE TABLE marts.scratch AS SELECT 1 AS x"),
+    ):
+        before = out.stat()
+        with duckdb.connect(str(out)) as con:
+            con.execute(change)
+        if day == D1:
+            os.utime(out, ns=(before.st_atime_ns, before.st_mtime_ns))
+            assert out.stat().st_size == before.st_size and out.stat().st_mtime_ns == before.st_mtime_ns
+        db.build_snapshots(g.path, [day], DEFAULTS)
+        copies.clear()
+        db.publish(g.path, out)
+        assert copies == []
+        full = tmp_path / f"full-{day}.duckdb"
+        db.publish(g.path, full)
+        assert _whole_file(out) == _whole_file(full)
+    assert _published(out, "SELECT as_of, n_requests FROM marts.headline") == [(D2, 2)]
+    # Published anew, it is copied again the next day.
+    db.build_snapshots(g.path, [D3], DEFAULTS)
+    db.publish(g.path, out)
+    assert copies == [out]
