@@ -190,9 +190,9 @@ def _whole_file(path) -> dict:
         }
 
 
-def test_the_next_day_with_nothing_delivered_is_published_as_a_re_dated_copy(tmp_path, monkeypatch):
-    g = loaded(tmp_path, "w.duckdb")
-    g.file("w", "feedback", "2020-02-03", "MOEF_w.csv", [review("S9", "MOEF", 3, 3, 3)])  # waits for S9
+def published_on_d1(g: Given, tmp_path, monkeypatch) -> tuple[Path, list]:
+    """D1 built and published; the published file's path and the files publishes copy from
+    then on."""
     db.build_snapshots(g.path, [D1], DEFAULTS)
     out = tmp_path / "kcity.duckdb"
     db.publish(g.path, out)
@@ -200,6 +200,13 @@ def test_the_next_day_with_nothing_delivered_is_published_as_a_re_dated_copy(tmp
     monkeypatch.setattr(
         db.shutil, "copyfile", lambda a, b, _real=db.shutil.copyfile: copies.append(a) or _real(a, b)
     )
+    return out, copies
+
+
+def test_the_next_day_with_nothing_delivered_is_published_as_a_re_dated_copy(tmp_path, monkeypatch):
+    g = loaded(tmp_path, "w.duckdb")
+    g.file("w", "feedback", "2020-02-03", "MOEF_w.csv", [review("S9", "MOEF", 3, 3, 3)])  # waits for S9
+    out, copies = published_on_d1(g, tmp_path, monkeypatch)
     for day, delivered in ((D2, False), (D3, True)):
         if delivered:
             g.file("c", "submissions", "2020-02-05", "f2.csv", [submission("S3", "THA")])
@@ -238,13 +245,7 @@ def test_a_published_file_written_to_since_its_publish_is_written_anew_not_copie
     import duckdb
 
     g = loaded(tmp_path, "w.duckdb")
-    db.build_snapshots(g.path, [D1], DEFAULTS)
-    out = tmp_path / "kcity.duckdb"
-    db.publish(g.path, out)
-    copies = []
-    monkeypatch.setattr(
-        db.shutil, "copyfile", lambda a, b, _real=db.shutil.copyfile: copies.append(a) or _real(a, b)
-    )
+    out, copies = published_on_d1(g, tmp_path, monkeypatch)
     # BI tools open it read-only: the file stays the one published, and is copied.
     assert _published(out, "SELECT n_requests FROM marts.headline") == [(2,)]
     db.publish(g.path, out)
