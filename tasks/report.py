@@ -10,8 +10,8 @@ nothing new finds the same digest in the file and leaves the file as it is, with
 was generated.
 
 It reads plain rows (dicts), aggregated in SQL, not pandas frames: a quiet night on a new
-date renders a report for that date, and importing pandas for it cost more (0.44 s) than
-the rendering.
+date renders a report for that date, and rendering it must not import pandas (its import
+takes longer than the rendering).
 """
 
 from __future__ import annotations
@@ -66,6 +66,11 @@ def _table(rows: list[Row], headers: dict[str, str], numeric: set[str] = frozens
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+def _last_if_null(value: str | None) -> tuple[bool, str]:
+    """A sort key placing a missing name last, as pandas sorted them."""
+    return value is None, value or ""
+
+
 def _legend(items: list[tuple[str, str]], x: float, y: float) -> str:
     out, cx = [], x
     for label, color in items:
@@ -77,7 +82,7 @@ def _legend(items: list[tuple[str, str]], x: float, y: float) -> str:
 
 def chart_requests_by_country(countries: list[Row]) -> str:
     """Horizontal stacked bars: requests per country, split by track."""
-    data = sorted(countries, key=lambda r: (-r["n_requests"], r["country_name"]))
+    data = sorted(countries, key=lambda r: (-r["n_requests"], *_last_if_null(r["country_name"])))
     row, left, width = 17, 150, 430
     top = 28
     height = top + row * len(data) + 30
@@ -304,7 +309,8 @@ def render(m: dict[str, list[Row]], generated: dt.datetime, digest: str = "") ->
             "project_title": "Project", "score": "Score"}  # fmt: skip
     for office in ("railway", "road", "airport"):
         rows = sorted(
-            (r for r in subs if r["office"] == office), key=lambda r: (r["country_name"], r["submission_id"])
+            (r for r in subs if r["office"] == office),
+            key=lambda r: (*_last_if_null(r["country_name"]), r["submission_id"]),
         )
         total = per_office.get(office, 0)
         out.append(f"<h3>{OFFICE_LABELS[office]} office — {total} request(s)</h3>")
