@@ -2,7 +2,9 @@
 
 Write semantics per table: raw/stg/quarantine rows are replaced per file (delete by
 sha256, then insert, in one transaction: warehouse/loading.py, on `connect`); ledgers are merged on their keys; mart
-snapshots are replaced per as_of; the published file is rebuilt whole and swapped in
+snapshots are replaced per as_of (the per-request latest-only marts patched, request by
+request, after a delivery touching few requests); the published file is written to a new
+file (whole, or as a copy of the published one with what changed replaced) and swapped in
 with an atomic rename, so BI readers never see a half-built state and never block us.
 """
 
@@ -476,17 +478,95 @@ def _code_version() -> str:
     return digest.hexdigest()[:16]
 
 
-def _inputs_key(con: duckdb.DuckDBPyConnection, as_of: dt.date, params: dict, code: str) -> str:
-    """What a day's marts are a function of: the loads delivered up to it (each content and
-    when it was last loaded), the scoring parameters and the mart code."""
-    loads = con.execute(
+def _loads_up_to(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> str:
+    """The loads delivered up to a day: each content and when it was last loaded, as one
+    string (`sha256@loaded_at`, comma-separated, by sha256)."""
+    return con.execute(
         f"""
         SELECT coalesce(string_agg(sha256 || '@' || strftime(loaded_at, '%Y%m%d%H%M%S.%f'), ',' ORDER BY sha256), '')
         FROM ops.loads WHERE status = 'loaded' AND delivery_date <= {sql_literal(as_of)}
         """
     ).fetchone()[0]
+
+
+def _inputs_key(loads: str, params: dict, code: str) -> str:
+    """What a day's marts are a function of: the loads delivered up to it (`_loads_up_to`),
+    the scoring parameters and the mart code."""
     text = "|".join([loads, json.dumps(params, sort_keys=True), code])
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+# The latest-only marts with one request's rows apart from every other's (under scoring that
+# does not normalise per ministry): after a delivery touching few requests, their rows are
+# patched rather than the tables rebuilt (`_patchable`).
+PATCHED_MARTS = ("submissions", "score_breakdown")
+# Patching stops, and the tables are rebuilt (and published) whole and in order, once the
+# requests patched since they last were would pass this share of the requests: patched rows
+# follow the others, so a BI filter on a request reads them too.
+PATCH_SHARE = 0.05
+
+
+def _patchable(
+    con: duckdb.DuckDBPyConnection,
+    path: Internal,
+    before: tuple[str | None, str | None, int],
+    now: tuple[str, str],
+    params: dict,
+    code: str,
+) -> int | None:
+    """Whether tables holding a day's per-request marts (`before`: the inputs key and loads
+    they were built from, and the requests patched into them since they were built whole)
+    can be brought to `now` (the newest day's key and loads) by replacing the rows of the
+    requests that changed: the number of those requests, in the temp table `touched`; else
+    None (rebuild or rewrite them whole).
+
+    Exact when the marts were built with the same scoring and code, and every load they were
+    built from is still loaded as it was (none replaced or removed): then a request's rows
+    change only if a load since holds a row of it (a new request, version or withdrawal; a
+    new or newer review; the request a waiting review was waiting for). Not with ministry
+    normalisation (every review moves the ministries' statistics) nor on DuckLake (its
+    files are rewritten by any UPDATE: there everything is rebuilt).
+    """
+    held_key, held_loads, patched = before
+    key, loads = now
+    if isinstance(path, Lake) or params["normalize_ministries"] or held_loads is None:
+        return None
+    if held_key != _inputs_key(held_loads, params, code) or key != _inputs_key(loads, params, code):
+        return None
+    held, current = set(filter(None, held_loads.split(","))), set(filter(None, loads.split(",")))
+    if not held <= current:
+        return None
+    shas = ", ".join(sorted(sql_literal(entry.split("@")[0]) for entry in current - held)) or "NULL"
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE touched AS
+        SELECT DISTINCT submission_id FROM (
+            SELECT submission_id FROM stg.submissions WHERE sha256 IN ({shas})
+            UNION ALL
+            SELECT submission_id FROM stg.feedback WHERE sha256 IN ({shas})
+        )
+        """
+    )
+    n, requests = con.execute(
+        "SELECT (SELECT count(*) FROM temp.touched), (SELECT count(*) FROM hist.submissions)"
+    ).fetchone()
+    return n if patched + n <= PATCH_SHARE * requests else None
+
+
+def _patch_latest(con: duckdb.DuckDBPyConnection, as_of: dt.date, params: dict) -> None:
+    """Bring the per-request latest-only marts to `as_of` (its layers materialised): the rows
+    of the requests in `touched` replaced, every other row re-dated. The new rows are
+    appended, in the order the marts are built in."""
+    values = {"as_of": as_of, **params, "exclude_ministry": None}
+    touched = "submission_id IN (SELECT submission_id FROM temp.touched)"
+    for mart in PATCHED_MARTS:
+        text, _ = select_sql(f"marts/{mart}", values)
+        con.execute(f"DELETE FROM hist.{mart} WHERE {touched}")
+        con.execute(f"UPDATE hist.{mart} SET as_of = {sql_literal(as_of)}")
+        with insertion_order(con):
+            con.execute(
+                f"INSERT INTO hist.{mart} BY NAME SELECT * FROM (\n{inline(text, values)}\n) WHERE {touched}"
+            )
 
 
 def _build_marts(
@@ -543,7 +623,10 @@ def build_snapshots(path: Internal, dates: list[dt.date], params: dict, latest: 
     leaves no day marked, and the next run builds them again. When the day they hold has the
     same inputs key as the newest (nothing delivered since, same scoring and code: the same
     rows but for `as_of`), they are re-dated instead, in the same transaction as the days
-    (in the embedded file; on DuckLake they are rebuilt).
+    (in the embedded file; on DuckLake they are rebuilt). When only loads were added since
+    the day they hold, touching few requests (`_patchable`), the per-request ones
+    (`PATCHED_MARTS`) are patched in that transaction instead: those requests' rows replaced,
+    the others re-dated; the rankings are rebuilt as usual.
     Statements take literals, not parameters (see `sql_literal`): a night with nothing
     delivered runs this too.
     """
@@ -557,15 +640,23 @@ def build_snapshots(path: Internal, dates: list[dt.date], params: dict, latest: 
         }
         newest = max(dates)
         latest_day = newest if latest and (not existing or newest >= max(existing)) else None
-        # The inputs key the latest-only marts were built for (the day they hold), if any.
-        held_key = next((k for k, with_latest in existing.values() if with_latest), None)
+        # The inputs key and loads the latest-only marts were built for (the day they hold),
+        # and the requests patched into them since, if any.
+        held = con.execute(
+            "SELECT inputs, loads, coalesce(patched, 0) FROM ops.snapshots WHERE with_latest"
+        ).fetchone() or (None, None, 0)
+        held_key = held[0]
         # The day before the first date, if built: a backfill builds one day per call.
         before = [d for d in existing if d < min(dates)]
         previous = (max(before), existing[max(before)][0]) if before else None
         day_ready = None  # the day whose layers are in the temp tables
         redate = False
+        patched = None  # requests whose rows the latest-only marts had replaced, if patched
+        key_of: dict[dt.date, str] = {}
+        loads_of: dict[dt.date, str] = {}
         for as_of in sorted(dates):
-            key = _inputs_key(con, as_of, params, code)
+            loads = _loads_up_to(con, as_of)
+            key = _inputs_key(loads, params, code)
             with_latest = as_of == latest_day
             have_key, have_latest = existing.get(as_of, (None, False))
             daily = [m for m in MARTS if m not in LATEST_ONLY]
@@ -586,12 +677,13 @@ def build_snapshots(path: Internal, dates: list[dt.date], params: dict, latest: 
                 day_ready = as_of
                 _build_marts(con, as_of, params, daily)
             con.execute(f"DELETE FROM ops.snapshots WHERE as_of = {day}")
-            row = ", ".join(sql_literal(v) for v in (json.dumps(params, sort_keys=True), key))
+            row = ", ".join(sql_literal(v) for v in (json.dumps(params, sort_keys=True), key, loads))
             con.execute(
-                f"INSERT INTO ops.snapshots (as_of, built_at, parameters, inputs, with_latest) "
+                f"INSERT INTO ops.snapshots (as_of, built_at, parameters, inputs, loads, with_latest) "
                 f"VALUES ({day}, now()::TIMESTAMP, {row}, false)"
             )
             built.append(as_of)
+            key_of[as_of], loads_of[as_of] = key, loads
             previous = (as_of, key)
             # On DuckLake an UPDATE rewrites the tables' Parquet files: the 1M next day took
             # 12.5 s and peaked at 1.2 GiB (make bench-ducklake). There they are rebuilt.
@@ -599,21 +691,33 @@ def build_snapshots(path: Internal, dates: list[dt.date], params: dict, latest: 
             crash_point("build-day-inserted")
         if latest_day in built:  # their tables are about to be replaced
             con.execute("UPDATE ops.snapshots SET with_latest = false")
+            day = sql_literal(latest_day)
             if redate:  # the rows they hold, under the newest date (8M ratings at 1M: 0.1 s)
-                day = sql_literal(latest_day)
                 for mart in sorted(LATEST_ONLY):
                     con.execute(f"UPDATE hist.{mart} SET as_of = {day}")
-                con.execute(f"UPDATE ops.snapshots SET with_latest = true WHERE as_of = {day}")
-            elif day_ready != latest_day:  # copied from the day before, or built without them
-                _materialize_day(con, latest_day, params)
+                con.execute(
+                    f"UPDATE ops.snapshots SET with_latest = true, patched = {held[2]} WHERE as_of = {day}"
+                )
+            else:
+                if day_ready != latest_day:  # copied from the day before, or built without them
+                    _materialize_day(con, latest_day, params)
+                patched = _patchable(
+                    con, path, held, (key_of[latest_day], loads_of[latest_day]), params, code
+                )
+                if patched is not None:  # the requests a delivery touched, not every request
+                    _patch_latest(con, latest_day, params)
+                    con.execute(f"UPDATE ops.snapshots SET patched = {held[2] + patched} WHERE as_of = {day}")
         con.execute("COMMIT")
         crash_point("build-committed")
         if latest_day in built and not redate:
-            _build_marts(con, latest_day, params, [m for m in MARTS if m in LATEST_ONLY], replace=True)
+            rebuilt = [m for m in MARTS if m in LATEST_ONLY and (patched is None or m not in PATCHED_MARTS)]
+            _build_marts(con, latest_day, params, rebuilt, replace=True)
+            whole = "" if patched is not None else ", patched = 0"  # built whole: in order again
             con.execute(
-                f"UPDATE ops.snapshots SET with_latest = true WHERE as_of = {sql_literal(latest_day)}"
+                f"UPDATE ops.snapshots SET with_latest = true{whole} WHERE as_of = {sql_literal(latest_day)}"
             )
         _drop_day(con)
+        con.execute("DROP TABLE IF EXISTS temp.touched")
     crash_point("build-latest-committed")
     return built
 
@@ -668,7 +772,11 @@ def publish(internal: Internal, published: Path) -> dt.date | None:
     published one with only the run tables replaced (seconds saved per run at scale). When
     it has the same inputs key as the one published (a later day, nothing delivered since),
     the copy's snapshot tables are re-dated to it and the history and run tables replaced:
-    the same rows as a full publish, without copying millions of rows again.
+    the same rows as a full publish, without copying millions of rows again. When it was
+    built from the published one's loads plus new ones touching few requests, the copy's
+    per-request tables have those requests' rows replaced (appended after the others, in
+    their order) and every other table is replaced. Patched rows accumulate until a full
+    publish (`PATCH_SHARE`), which writes every table in order again.
     """
     published.parent.mkdir(parents=True, exist_ok=True)
     tmp = published.with_name(f".{published.name}.tmp-{os.getpid()}")
@@ -676,13 +784,16 @@ def publish(internal: Internal, published: Path) -> dt.date | None:
     for stale in published.parent.glob(f".{published.name}.tmp-*"):
         stale.unlink(missing_ok=True)
     with connect(internal) as con:
-        latest, built_at, inputs = con.execute(
-            "SELECT as_of, built_at, inputs FROM ops.snapshots ORDER BY as_of DESC LIMIT 1"
-        ).fetchone() or (None, None, None)
-        # The snapshot last published here, its inputs key while that build still stands, and
-        # the file as that publish left it.
+        latest, built_at, inputs, parameters, loads, latest_patched = con.execute(
+            "SELECT as_of, built_at, inputs, parameters, loads, coalesce(patched, 0) "
+            "FROM ops.snapshots ORDER BY as_of DESC LIMIT 1"
+        ).fetchone() or (None, None, None, None, None, 0)
+        # The snapshot last published here, its inputs key and loads while that build still
+        # stands, the file as that publish left it and the requests patched into it since it
+        # was written whole.
         last = con.execute(
-            "SELECT p.as_of, p.built_at, s.inputs, p.file_stamp FROM ops.publications AS p "
+            "SELECT p.as_of, p.built_at, s.inputs, p.file_stamp, s.loads, coalesce(p.patched, 0) "
+            "FROM ops.publications AS p "
             "LEFT JOIN ops.snapshots AS s ON s.as_of = p.as_of AND s.built_at = p.built_at "
             f"WHERE p.path = {sql_literal(str(published))} ORDER BY p.published_at DESC LIMIT 1"
         ).fetchone()
@@ -691,7 +802,14 @@ def publish(internal: Internal, published: Path) -> dt.date | None:
         untouched = published.exists() and last is not None and last[3] == file_stamp(published)
         light = untouched and last[:2] == (latest, built_at)
         redated = untouched and not light and last[2] is not None and last[2] == inputs
-        if light or redated:
+        # Deliveries since that snapshot touching few requests: their rows replaced in a copy.
+        patch = None
+        if untouched and not (light or redated) and last[2] is not None:
+            before = (last[2], last[4], last[5])
+            patch = _patchable(
+                con, internal, before, (inputs, loads), json.loads(parameters), _code_version()
+            )
+        if light or redated or patch is not None:
             shutil.copyfile(published, tmp)
         # ATTACH takes no parameters; the path comes from settings, never from input files.
         quoted = str(tmp).replace("'", "''")
@@ -700,10 +818,13 @@ def publish(internal: Internal, published: Path) -> dt.date | None:
             if redated:  # the same rows under the new date
                 for name in (*MARTS, "reviews_waiting"):
                     con.execute(f"UPDATE pub.marts.{name} SET as_of = {sql_literal(latest)}")
+            elif patch is not None:
+                _patch_published(con, latest)
             elif not light:
                 con.execute("CREATE SCHEMA pub.marts")
                 for mart in MARTS:
-                    ordered = mart in BUILT_IN_ORDER and not isinstance(internal, Lake)
+                    # Built in order unless rows were patched into it since it was built whole.
+                    ordered = mart in BUILT_IN_ORDER and not isinstance(internal, Lake) and not latest_patched
                     with insertion_order(con) if ordered else contextlib.nullcontext():
                         con.execute(
                             f"CREATE TABLE pub.marts.{mart} AS SELECT * FROM hist.{mart} WHERE as_of = ?"
@@ -740,13 +861,36 @@ def publish(internal: Internal, published: Path) -> dt.date | None:
         os.close(dir_fd)
     # Recorded only once the file is in place: a crash before this means a full publish next time.
     with connect(internal) as con:
+        patched = last[5] + patch if patch is not None else last[5] if light or redated else 0
         values = ", ".join(sql_literal(v) for v in (str(published), latest, built_at))
         stamp = sql_literal(file_stamp(published))
         con.execute(
-            "INSERT INTO ops.publications (path, as_of, built_at, published_at, file_stamp) "
-            f"VALUES ({values}, now()::TIMESTAMP, {stamp})"
+            "INSERT INTO ops.publications (path, as_of, built_at, published_at, file_stamp, patched) "
+            f"VALUES ({values}, now()::TIMESTAMP, {stamp}, {patched})"
         )
     return latest
+
+
+def _patch_published(con: duckdb.DuckDBPyConnection, latest: dt.date) -> None:
+    """In the copy of the published file (attached as pub): the rows of the requests in
+    `touched` replaced from the latest snapshot in the per-request marts, appended in their
+    published order, every other row re-dated; the small marts replaced whole."""
+    day = sql_literal(latest)
+    touched = "submission_id IN (SELECT submission_id FROM temp.touched)"
+    for mart in MARTS:
+        if mart in PATCHED_MARTS:
+            con.execute(f"DELETE FROM pub.marts.{mart} WHERE {touched}")
+            con.execute(f"UPDATE pub.marts.{mart} SET as_of = {day}")
+            with insertion_order(con):
+                con.execute(
+                    f"INSERT INTO pub.marts.{mart} BY NAME SELECT * FROM hist.{mart} "
+                    f"WHERE as_of = {day} AND {touched} ORDER BY {PUBLISH_ORDER[mart]}"
+                )
+        else:
+            con.execute(
+                f"CREATE OR REPLACE TABLE pub.marts.{mart} AS SELECT * FROM hist.{mart} "
+                f"WHERE as_of = {day} ORDER BY {PUBLISH_ORDER.get(mart, 'ALL')}"
+            )
 
 
 @contextlib.contextmanager

@@ -57,7 +57,9 @@ CREATE TABLE IF NOT EXISTS ops.snapshots (
     built_at TIMESTAMP NOT NULL,
     parameters VARCHAR NOT NULL,
     inputs VARCHAR,
-    with_latest BOOLEAN DEFAULT false
+    with_latest BOOLEAN DEFAULT false,
+    loads VARCHAR,
+    patched BIGINT DEFAULT 0
 );
 
 CREATE TABLE IF NOT EXISTS raw.submission_rows (
@@ -116,6 +118,10 @@ ALTER TABLE raw.feedback_rows ADD COLUMN IF NOT EXISTS shape_value VARCHAR;
 -- holds the latest-only marts (warehouse/db.py, LATEST_ONLY).
 ALTER TABLE ops.snapshots ADD COLUMN IF NOT EXISTS inputs VARCHAR;
 ALTER TABLE ops.snapshots ADD COLUMN IF NOT EXISTS with_latest BOOLEAN DEFAULT false;
+-- The loads the inputs key was made of, and how many requests' rows were patched into the
+-- latest-only marts since they were built whole (warehouse/db.py, _patchable).
+ALTER TABLE ops.snapshots ADD COLUMN IF NOT EXISTS loads VARCHAR;
+ALTER TABLE ops.snapshots ADD COLUMN IF NOT EXISTS patched BIGINT DEFAULT 0;
 
 -- Which snapshot each publish wrote (a run whose snapshot is already published only
 -- replaces the published run tables).
@@ -124,11 +130,14 @@ CREATE TABLE IF NOT EXISTS ops.publications (
     as_of DATE,
     built_at TIMESTAMP,
     published_at TIMESTAMP NOT NULL,
-    file_stamp VARCHAR
+    file_stamp VARCHAR,
+    patched BIGINT DEFAULT 0
 );
 -- The published file as the publish left it (warehouse/db.py, file_stamp): the next publish
 -- copies it only if it is still that file.
 ALTER TABLE ops.publications ADD COLUMN IF NOT EXISTS file_stamp VARCHAR;
+-- Requests whose rows were patched into the file since it was written whole.
+ALTER TABLE ops.publications ADD COLUMN IF NOT EXISTS patched BIGINT DEFAULT 0;
 
 -- Size, mtime, ctime and inode of each path/content when last seen: an unchanged file is
 -- not hashed again.
