@@ -502,8 +502,8 @@ def _inputs_key(loads: str, params: dict, code: str) -> str:
 PATCHED_MARTS = ("submissions", "score_breakdown")
 # Patching stops, and the tables are rebuilt (and published) whole and in order, once the
 # requests patched since they last were would pass this share of the requests: patched rows
-# follow the others, so a BI filter on a request reads them too.
-PATCH_SHARE = 0.05
+# follow the others, so a BI filter on a request reads them too. 0 turns patching off.
+PATCH_SHARE = float(os.environ.get("KCITY_PATCH_SHARE", "0.05"))
 
 
 def _patchable(

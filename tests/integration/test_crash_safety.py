@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 
+import duckdb
 import pandas as pd
 import pytest
 from prefect.settings import PREFECT_API_URL
@@ -15,6 +16,7 @@ from prefect.settings import PREFECT_API_URL
 from flows.nightly import nightly
 from kcity.sample import write_sample
 from tests.integration.helpers import published_tables, query
+from warehouse import db
 
 EVE = dt.date(2020, 4, 19)
 BEFORE = dt.date(2020, 4, 12)  # the state a crashed run must fall back to (3 feedback files to come)
@@ -52,8 +54,8 @@ def _nightly_in(data, as_of: dt.date) -> None:
         os.environ.pop("KCITY_DATA_DIR") if old is None else os.environ.__setitem__("KCITY_DATA_DIR", old)
 
 
-def _crash(data, as_of: dt.date, point: str, nth: int) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KCITY_")}
+def _crash(data, as_of: dt.date, point: str, nth: int, **settings: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KCITY_")} | settings
     env |= {"KCITY_DATA_DIR": str(data), "KCITY_CRASH_AT": f"{point}:{nth}", "KCITY_PREFECT_PORT": "1",
             "PREFECT_API_URL": PREFECT_API_URL.value()}  # fmt: skip
     done = subprocess.run(
@@ -133,6 +135,46 @@ def test_a_night_killed_while_re_dating_leaves_old_or_new_state_and_the_next_run
     }
     assert list(dates.values()) in ([[(EVE,)]] * 4, [[(NEXT,)]] * 4), dates  # one date, never a mix
     _nightly_in(data, NEXT)
+    got = comparable(published_tables(data / "kcity.duckdb"))
+    assert got.keys() == expected.keys()
+    for name in expected:
+        pd.testing.assert_frame_equal(got[name], expected[name], obj=name)
+    assert [p.name for p in data.iterdir() if ".tmp-" in p.name] == []
+
+
+# From BEFORE, patching (every request may be patched): the night's deliveries only add
+# loads, so submissions and score_breakdown are patched, in the warehouse and in a copy of
+# the published file. The uninterrupted reference builds them whole.
+PATCH_POINTS = [("build-committed", 1), ("build-latest-mart-committed", 1), ("build-latest-committed", 1),
+                ("publish-tables-written", 1), ("publish-before-rename", 1), ("publish-renamed", 1)]  # fmt: skip
+
+
+@pytest.mark.parametrize(("point", "nth"), PATCH_POINTS, ids=[f"{p}:{n}" for p, n in PATCH_POINTS])
+def test_a_night_killed_while_patching_leaves_old_or_new_state_and_the_next_run_converges(
+    states, tmp_path, monkeypatch, point, nth
+):
+    start, expected = states
+    data = tmp_path / "data"
+    shutil.copytree(start, data, symlinks=True)
+    with duckdb.connect(str(data / "internal" / "warehouse.duckdb")) as con:  # published at this path
+        con.execute("UPDATE ops.publications SET path = ?", [str(data / "kcity.duckdb")])
+    _crash(data, EVE, point, nth, KCITY_PATCH_SHARE="1")
+    if point == "build-latest-committed":  # the killed run did patch
+        patched = query(
+            data / "internal" / "warehouse.duckdb", "SELECT patched FROM ops.snapshots WHERE with_latest"
+        )
+        assert patched[0][0] > 0, patched
+    dates = {t: query(data / "kcity.duckdb", f"SELECT DISTINCT as_of FROM marts.{t}") for t in ("headline", "submissions", "score_breakdown")}  # fmt: skip
+    assert list(dates.values()) in ([[(BEFORE,)]] * 3, [[(EVE,)]] * 3), dates  # one date, never a mix
+    monkeypatch.setattr(db, "PATCH_SHARE", 1.0)
+    _nightly_in(data, EVE)
+    if point in ("publish-tables-written", "publish-before-rename"):  # the old file still in place:
+        # the next run patched a copy of it again (after the rename it is not the file recorded)
+        published = query(
+            data / "internal" / "warehouse.duckdb",
+            "SELECT max_by(patched, published_at) FROM ops.publications",
+        )
+        assert published[0][0] > 0, published
     got = comparable(published_tables(data / "kcity.duckdb"))
     assert got.keys() == expected.keys()
     for name in expected:
