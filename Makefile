@@ -8,7 +8,7 @@ export UV_COMPILE_BYTECODE := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 
-.PHONY: demo test lint venv clean lock serve serve-scaled bench bench-ducklake bench-steps profile
+.PHONY: demo test lint venv clean lock serve serve-scaled bench bench-ducklake bench-steps bench-patched profile
 
 demo: $(STAMP)
 	$(BIN)/kcity demo
@@ -59,6 +59,11 @@ bench-ducklake: $(STAMP)
 # current code and compared mart by mart with the run's own (bench/steps.py).
 bench-steps: $(STAMP)
 	$(BIN)/python -m bench.steps --size $(SIZE)
+
+# One new day patched at SIZE (new requests, new versions, newer reviews), checked mart by
+# mart against the same day rebuilt whole (bench/patched.py).
+bench-patched: $(STAMP)
+	$(BIN)/python -m bench.patched --size $(SIZE)
 
 # A profile of the full run at SIZE (pyinstrument), written to bench/profile-$(SIZE).txt.
 profile: $(STAMP)

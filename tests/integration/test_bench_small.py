@@ -49,3 +49,17 @@ def test_a_chosen_case_runs_alone_with_what_it_needs(tmp_path):
                  "full 2x"):  # fmt: skip
         assert f"| {case} |" not in table, table
     assert not (tmp_path / "small" / "data-2x").exists()  # the 2x inbox is generated only for full 2x
+
+
+def test_a_patched_night_at_small_size_holds_the_rows_of_a_full_rebuild(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.patched", "--size", "small", "--work", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "\nSAME ROWS" in done.stdout
+    patched = done.stdout.split("requests patched: ")[1].split(" in the warehouse")[0]
+    assert int(patched.replace(",", "")) > 0, done.stdout
