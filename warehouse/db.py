@@ -550,7 +550,7 @@ def _patchable(
     n, requests = con.execute(
         "SELECT (SELECT count(*) FROM temp.touched), (SELECT count(*) FROM hist.submissions)"
     ).fetchone()
-    return n if patched + n <= PATCH_SHARE * requests else None
+    return n if PATCH_SHARE > 0 and patched + n <= PATCH_SHARE * requests else None
 
 
 def _patch_latest(con: duckdb.DuckDBPyConnection, as_of: dt.date, params: dict) -> None:

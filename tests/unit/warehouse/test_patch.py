@@ -103,7 +103,7 @@ def from_scratch(
 ) -> Given:
     """The same deliveries and builds, day by day (the first with `first` scoring if given),
     without patching: the per-request marts built whole each time."""
-    share, db.PATCH_SHARE = db.PATCH_SHARE, -1.0
+    share, db.PATCH_SHARE = db.PATCH_SHARE, 0.0
     try:
         g, n = base(Given(tmp_path / name)), 0
         for step, (day, changes) in enumerate(steps):
@@ -196,7 +196,7 @@ def test_a_publish_from_patched_marts_to_a_new_file_is_sorted(tmp_path, share):
 
 @pytest.mark.parametrize(
     "fallback",
-    ["normalised", "a load replaced", "new scoring", "held marts lost"],
+    ["normalised", "a load replaced", "new scoring", "held marts lost", "patching off"],
 )
 def test_what_cannot_be_patched_is_rebuilt_whole(tmp_path, monkeypatch, share, fallback):
     params = first = {**DEFAULTS, "normalize_ministries": fallback == "normalised"}
@@ -210,6 +210,8 @@ def test_what_cannot_be_patched_is_rebuilt_whole(tmp_path, monkeypatch, share, f
                [review(f"S{i}", "MOFA", i % 5 + 1, 3, 2, row=i + 1) for i in range(1, 7)])  # fmt: skip
     if fallback == "new scoring":
         params = {**params, "w_business": 2.0}
+    if fallback == "patching off":
+        monkeypatch.setattr(db, "PATCH_SHARE", 0.0)
     if fallback == "held marts lost":  # as after a run stopped while rebuilding them
         with db.connect(g.path) as con:
             con.execute("UPDATE ops.snapshots SET with_latest = false")
