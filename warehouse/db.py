@@ -559,13 +559,22 @@ def _patch_latest(con: duckdb.DuckDBPyConnection, as_of: dt.date, params: dict) 
     appended, in the order the marts are built in."""
     values = {"as_of": as_of, **params, "exclude_ministry": None}
     touched = "submission_id IN (SELECT submission_id FROM temp.touched)"
+    # The ids as a list of literals reach the scans of the day's tables below the marts' joins
+    # and unions; as a subquery they filter the marts' rows of every request (1M, 5,000 ids:
+    # 0.26 s for 0.94 s). A NUL character cannot be written in a literal: then the subquery.
+    ids = [r[0] for r in con.execute("SELECT submission_id FROM temp.touched ORDER BY 1").fetchall()]
+    listed = (
+        f"submission_id IN ({', '.join(sql_literal(i) for i in ids)})"
+        if ids and not any("\x00" in i for i in ids)
+        else touched
+    )
     for mart in PATCHED_MARTS:
         text, _ = select_sql(f"marts/{mart}", values)
         con.execute(f"DELETE FROM hist.{mart} WHERE {touched}")
         con.execute(f"UPDATE hist.{mart} SET as_of = {sql_literal(as_of)}")
         with insertion_order(con):
             con.execute(
-                f"INSERT INTO hist.{mart} BY NAME SELECT * FROM (\n{inline(text, values)}\n) WHERE {touched}"
+                f"INSERT INTO hist.{mart} BY NAME SELECT * FROM (\n{inline(text, values)}\n) WHERE {listed}"
             )
 
 

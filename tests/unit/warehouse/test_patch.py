@@ -49,6 +49,12 @@ CHANGES = {
         "2020-02-02",
         [submission("S3", "THA"), submission("S8", row=3)],
     ),
+    # Not a literal (a NUL ends one): the patch filters by the table of touched ids instead.
+    "an id with a NUL character": (
+        "submissions",
+        "2020-02-04",
+        [submission("S\x00", "THA"), submission("S4", row=3)],
+    ),
 }
 
 
