@@ -65,6 +65,14 @@ def _crash(data, as_of: dt.date, point: str, nth: int, **settings: str) -> None:
     assert done.returncode == -9, f"did not die at {point}:{nth}\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
 
 
+def _copy_data(start, data) -> None:
+    """A copy of a data folder, its published file recorded at the copy's path (the warehouse
+    records where it published): the next run may copy that file, as it would in place."""
+    shutil.copytree(start, data, symlinks=True)
+    with duckdb.connect(str(data / "internal" / "warehouse.duckdb")) as con:
+        con.execute("UPDATE ops.publications SET path = ?", [str(data / "kcity.duckdb")])
+
+
 def _start_and_expected(base, start: dt.date, end: dt.date) -> tuple:
     """A data folder after the night of `start` (to crash from), and the tables published
     by an uninterrupted run of `end` after it."""
@@ -92,7 +100,7 @@ def test_there_are_twenty_or_more_points():
 def test_killed_run_leaves_old_or_new_state_and_the_next_run_converges(states, tmp_path, point, nth):
     start, expected = states
     data = tmp_path / "data"
-    shutil.copytree(start, data, symlinks=True)
+    _copy_data(start, data)
     before = query(data / "kcity.duckdb", "SELECT as_of, n_requests, n_reviews FROM marts.headline")
     _crash(data, EVE, point, nth)
     after_crash = query(data / "kcity.duckdb", "SELECT as_of, n_requests, n_reviews FROM marts.headline")
@@ -123,18 +131,25 @@ def next_states(tmp_path_factory):
 
 @pytest.mark.parametrize(("point", "nth"), NEXT_POINTS, ids=[f"{p}:{n}" for p, n in NEXT_POINTS])
 def test_a_night_killed_while_re_dating_leaves_old_or_new_state_and_the_next_run_converges(
-    next_states, tmp_path, point, nth
+    next_states, tmp_path, monkeypatch, point, nth
 ):
     start, expected = next_states
     data = tmp_path / "data"
-    shutil.copytree(start, data, symlinks=True)
+    _copy_data(start, data)
     _crash(data, NEXT, point, nth)
     dates = {
         t: query(data / "kcity.duckdb", f"SELECT DISTINCT as_of FROM marts.{t}")
         for t in ("headline", "submissions", "score_breakdown", "reviews_waiting")
     }
     assert list(dates.values()) in ([[(EVE,)]] * 4, [[(NEXT,)]] * 4), dates  # one date, never a mix
+    copies = []
+    monkeypatch.setattr(
+        db.shutil, "copyfile", lambda a, b, _real=db.shutil.copyfile: copies.append(a) or _real(a, b)
+    )
     _nightly_in(data, NEXT)
+    # The file the killed run left in place is re-dated from a copy; one it renamed into place
+    # without recording it is written whole.
+    assert copies == ([] if point == "publish-renamed" else [data / "kcity.duckdb"]), copies
     got = comparable(published_tables(data / "kcity.duckdb"))
     assert got.keys() == expected.keys()
     for name in expected:
@@ -155,9 +170,7 @@ def test_a_night_killed_while_patching_leaves_old_or_new_state_and_the_next_run_
 ):
     start, expected = states
     data = tmp_path / "data"
-    shutil.copytree(start, data, symlinks=True)
-    with duckdb.connect(str(data / "internal" / "warehouse.duckdb")) as con:  # published at this path
-        con.execute("UPDATE ops.publications SET path = ?", [str(data / "kcity.duckdb")])
+    _copy_data(start, data)
     _crash(data, EVE, point, nth, KCITY_PATCH_SHARE="1")
     if point == "build-latest-committed":  # the killed run did patch
         patched = query(
