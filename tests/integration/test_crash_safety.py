@@ -73,6 +73,15 @@ def _copy_data(start, data) -> None:
         con.execute("UPDATE ops.publications SET path = ?", [str(data / "kcity.duckdb")])
 
 
+def _assert_converged(data, expected: dict[str, pd.DataFrame]) -> None:
+    """The published tables are those of the uninterrupted run; no temporary file is left."""
+    got = comparable(published_tables(data / "kcity.duckdb"))
+    assert got.keys() == expected.keys()
+    for name in expected:
+        pd.testing.assert_frame_equal(got[name], expected[name], obj=name)
+    assert [p.name for p in data.iterdir() if ".tmp-" in p.name] == []
+
+
 def _start_and_expected(base, start: dt.date, end: dt.date) -> tuple:
     """A data folder after the night of `start` (to crash from), and the tables published
     by an uninterrupted run of `end` after it."""
@@ -110,12 +119,7 @@ def test_killed_run_leaves_old_or_new_state_and_the_next_run_converges(states, t
     reviews = query(data / "kcity.duckdb", "SELECT sum(n_reviews) FROM marts.country_summary")
     assert reviews == [(after_crash[0][2],)]
     _nightly_in(data, EVE)
-    got = comparable(published_tables(data / "kcity.duckdb"))
-    assert got.keys() == expected.keys()
-    for name in expected:
-        pd.testing.assert_frame_equal(got[name], expected[name], obj=name)
-    leftovers = [p.name for p in data.iterdir() if ".tmp-" in p.name]
-    assert leftovers == []
+    _assert_converged(data, expected)
 
 
 NEXT = EVE + dt.timedelta(days=1)  # nothing delivered since EVE: the marts and the file are re-dated
@@ -150,11 +154,7 @@ def test_a_night_killed_while_re_dating_leaves_old_or_new_state_and_the_next_run
     # The file the killed run left in place is re-dated from a copy; one it renamed into place
     # without recording it is written whole.
     assert copies == ([] if point == "publish-renamed" else [data / "kcity.duckdb"]), copies
-    got = comparable(published_tables(data / "kcity.duckdb"))
-    assert got.keys() == expected.keys()
-    for name in expected:
-        pd.testing.assert_frame_equal(got[name], expected[name], obj=name)
-    assert [p.name for p in data.iterdir() if ".tmp-" in p.name] == []
+    _assert_converged(data, expected)
 
 
 # From BEFORE, patching (every request may be patched): the night's deliveries only add
@@ -188,8 +188,4 @@ def test_a_night_killed_while_patching_leaves_old_or_new_state_and_the_next_run_
             "SELECT max_by(patched, published_at) FROM ops.publications",
         )
         assert published[0][0] > 0, published
-    got = comparable(published_tables(data / "kcity.duckdb"))
-    assert got.keys() == expected.keys()
-    for name in expected:
-        pd.testing.assert_frame_equal(got[name], expected[name], obj=name)
-    assert [p.name for p in data.iterdir() if ".tmp-" in p.name] == []
+    _assert_converged(data, expected)
