@@ -504,6 +504,8 @@ PATCHED_MARTS = ("submissions", "score_breakdown")
 # requests patched since they last were would pass this share of the requests: patched rows
 # follow the others, so a BI filter on a request reads them too. 0 turns patching off.
 PATCH_SHARE = float(os.environ.get("KCITY_PATCH_SHARE", "0.05"))
+# The rows of the requests `_patchable` found touched (its temp table).
+TOUCHED = "submission_id IN (SELECT submission_id FROM temp.touched)"
 
 
 def _patchable(
@@ -558,7 +560,7 @@ def _patch_latest(con: duckdb.DuckDBPyConnection, as_of: dt.date, params: dict) 
     of the requests in `touched` replaced, every other row re-dated. The new rows are
     appended, in the order the marts are built in."""
     values = {"as_of": as_of, **params, "exclude_ministry": None}
-    touched = "submission_id IN (SELECT submission_id FROM temp.touched)"
+    touched = TOUCHED
     # The ids as a list of literals reach the scans of the day's tables below the marts' joins
     # and unions; as a subquery they filter the marts' rows of every request (1M, 5,000 ids:
     # 0.26 s for 0.94 s). A NUL character cannot be written in a literal: then the subquery.
@@ -891,7 +893,7 @@ def _patch_published(con: duckdb.DuckDBPyConnection, latest: dt.date) -> None:
     `touched` replaced from the latest snapshot in the per-request marts, appended in their
     published order, every other row re-dated; the small marts replaced whole."""
     day = sql_literal(latest)
-    touched = "submission_id IN (SELECT submission_id FROM temp.touched)"
+    touched = TOUCHED
     for mart in MARTS:
         if mart in PATCHED_MARTS:
             con.execute(f"DELETE FROM pub.marts.{mart} WHERE {touched}")
