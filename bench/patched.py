@@ -4,10 +4,11 @@ On the warehouse a full run over the generated inbox leaves (built here when mis
 built by other code), delivers one new day touching a few thousand requests: new requests,
 new versions of existing ones (some withdrawn), and a ministry's new or newer reviews of
 existing and of the new requests. `kcity nightly` then patches `submissions` and
-`score_breakdown` (KCITY_PATCH_SHARE permitting). The same warehouse is then rebuilt whole
-in this process (patching off) and published to another file; every mart of the day, in the
-warehouse and in the published file, must hold the same rows (as sets: patched rows are
-appended). Prints the figures; a difference fails the command.
+`score_breakdown`, and the day's kept layers (KCITY_PATCH_SHARE permitting). The same
+warehouse is then rebuilt whole in this process (patching off) and published to another
+file; every mart of the day, in the warehouse and in the published file, and the kept
+layers must hold the same rows (as sets: patched rows are appended). Prints the figures; a
+difference fails the command.
 """
 
 from __future__ import annotations
@@ -63,24 +64,23 @@ def base_warehouse(work: Path, data_set: Path, last: str, env: dict) -> Path:
     return base
 
 
-def differences(a: Path, b: Path, schema: str, as_of: dt.date) -> dict[str, tuple[int, int, int]]:
-    """Table -> (rows, only in a, only in b) for every mart of `as_of` in two files."""
+def differences(a: Path, b: Path, tables: list[str], where: str) -> dict[str, tuple[int, int, int]]:
+    """Table -> (rows, only in a, only in b) for the rows `where` of each table in two files."""
     con = duckdb.connect(config={"memory_limit": "2GB"})
     try:
         con.execute(f"ATTACH '{a}' AS a (READ_ONLY)")
         con.execute(f"ATTACH '{b}' AS b (READ_ONLY)")
-        day = db.sql_literal(as_of)
         out = {}
-        for mart in db.MARTS:
-            rows = con.execute(f"SELECT count(*) FROM a.{schema}.{mart} WHERE as_of = {day}").fetchone()[0]
+        for table in tables:
+            rows = con.execute(f"SELECT count(*) FROM a.{table} WHERE {where}").fetchone()[0]
             only = [
                 con.execute(
-                    f"SELECT count(*) FROM (SELECT * FROM {x}.{schema}.{mart} WHERE as_of = {day} "
-                    f"EXCEPT ALL SELECT * FROM {y}.{schema}.{mart} WHERE as_of = {day})"
+                    f"SELECT count(*) FROM (SELECT * FROM {x}.{table} WHERE {where} "
+                    f"EXCEPT ALL SELECT * FROM {y}.{table} WHERE {where})"
                 ).fetchone()[0]
                 for x, y in (("a", "b"), ("b", "a"))
             ]
-            out[mart] = (rows, *only)
+            out[table.split(".")[-1]] = (rows, *only)
         return out
     finally:
         con.close()
@@ -154,13 +154,21 @@ def main() -> None:
         "\n| mart | rows | warehouse: only patched / only rebuilt | published: only patched / only rebuilt |"
     )
     print("|---|---:|---:|---:|")
-    hist = differences(internal, ref_internal, "hist", day)
-    pub = differences(run / "kcity.duckdb", reference / "full.duckdb", "marts", day)
+    on_day = f"as_of = {db.sql_literal(day)}"
+    hist = differences(internal, ref_internal, [f"hist.{m}" for m in db.MARTS], on_day)
+    pub = differences(
+        run / "kcity.duckdb", reference / "full.duckdb", [f"marts.{m}" for m in db.MARTS], on_day
+    )
     for mart in db.MARTS:
         bad += sum(hist[mart][1:]) + sum(pub[mart][1:])
         print(
             f"| {mart} | {hist[mart][0]:,} | {hist[mart][1]} / {hist[mart][2]} | {pub[mart][1]} / {pub[mart][2]} |"
         )
+    # The day's layers kept for the next night: patched in the run, computed whole in the rebuild.
+    state = differences(internal, ref_internal, [f"state.{t}" for t in db.STATE_TABLES], "true")
+    for table, (rows, only_patched, only_rebuilt) in state.items():
+        bad += only_patched + only_rebuilt
+        print(f"| state.{table} (kept layer) | {rows:,} | {only_patched} / {only_rebuilt} | |")
     if not patched or not published:
         print("NOT PATCHED: the night rebuilt whole, nothing was compared (raise KCITY_PATCH_SHARE?)")
         sys.exit(1)

@@ -323,7 +323,12 @@ DAY_MACROS = (
     "country_reviews_as_of",
     "request_scores",
 )
-DAY_TABLES = ("day_requests", "day_reviews", "day_request_scores")
+DAY_TABLES = ("day_requests", "day_reviews", "day_request_scores", "touched_submissions", "touched_feedback")
+# The newest day's reviews and request scores are kept (schema `state`, with the inputs key
+# they are of in state.day_layers), so that the night after a delivery touching few requests
+# patches them (`_materialize_day` with `patch`) rather than versioning every staged row
+# again (the whole layers: ~3.2 s of such a night at 1M requests). Other days' stay temporary.
+STATE_TABLES = ("day_reviews", "day_request_scores")
 # Columns no mart reads, left out of the day's tables: free text, and the lineage the
 # versioning macros ordered by (file hash, name, row). At 2M requests the descriptions alone
 # filled 500 MB (out of memory), and the lineage was ~40% of what was left. A mart reading a
@@ -394,44 +399,78 @@ def _drop_day(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP TABLE IF EXISTS temp.{table}")
 
 
-def _materialize_day(con: duckdb.DuckDBPyConnection, as_of: dt.date, params: dict) -> None:
+def _review_macros(con: duckdb.DuckDBPyConnection, reviews: str, where: str = "true") -> None:
+    """Temp macros of the reviews layers' names over the day's reviews table (its rows `where`)."""
+    for macro, keep, counted in (
+        ("all_reviews_as_of", "", ""),
+        ("reviews_as_of", "", " AND counted"),
+        ("country_reviews_as_of", ", country_iso3", " AND counted"),
+    ):
+        dropped = ", ".join(c for c in ("country_iso3", "counted") if c not in keep)
+        con.execute(f"DROP MACRO TABLE IF EXISTS temp.{macro}")
+        con.execute(
+            f"CREATE TEMP MACRO {macro}(d) AS TABLE SELECT * EXCLUDE ({dropped}) FROM {reviews} "
+            f"WHERE {where}{counted}"
+        )
+
+
+def _materialize_day(
+    con: duckdb.DuckDBPyConnection,
+    as_of: dt.date,
+    params: dict,
+    keep: str | None = None,
+    patch: str | None = None,
+) -> None:
     """Compute the day's requests, reviews and request scores (the run's scoring) once, not
     once per mart: at a million requests, recomputing them per mart costs minutes. Temp
-    tables: they outlive the transaction that made them, until `_drop_day`.
+    tables: they outlive the transaction that made them, until `_drop_day`. With `keep` (the
+    day's inputs key: the newest day), the reviews and scores are the `state` tables instead,
+    kept for the next night; with `patch` too (a filter of the requests a delivery touched,
+    `_touched_filter`; the state tables holding the layers of the day the latest-only marts
+    were built for, `_patchable`), only those requests' rows are computed (from their staged
+    rows alone) and replace theirs in the state tables.
 
     Call it inside a transaction: outside one, each statement commits on its own and the
     day's reviews, sorted in insertion order, ran out of the 400 MB limit at 2M requests
     (the same statement in a transaction: 6 s; bench/RESULTS.md, thirteenth session)."""
     _drop_day(con)
     day = sql_literal(as_of)
+    reviews, scores = (f"{'state' if keep else 'temp'}.{t}" for t in STATE_TABLES)
+    sources = ("stg.submissions", "stg.feedback")
+    if patch:
+        for table, source in zip(("touched_submissions", "touched_feedback"), sources, strict=True):
+            con.execute(f"CREATE TEMP TABLE {table} AS FROM {source} WHERE {patch}")
+        sources = ("temp.touched_submissions", "temp.touched_feedback")
+        for table in (reviews, scores):
+            con.execute(f"DELETE FROM {table} WHERE {TOUCHED}")
+
+    def write(table: str, query: str) -> None:
+        if patch:
+            con.execute(f"INSERT INTO {table} BY NAME {query}")
+        else:
+            con.execute(f"CREATE OR REPLACE {'' if keep else 'TEMP '}TABLE {table} AS {query}")
 
     def unused(layer: str) -> str:
         return f"EXCLUDE ({', '.join(DAY_UNUSED[layer])})"
 
     con.execute(
-        f"CREATE TEMP TABLE day_requests AS SELECT * {unused('requests_as_of')} FROM requests_as_of({day})"
+        f"CREATE TEMP TABLE day_requests AS "
+        f"SELECT * {unused('requests_as_of')} FROM requests_from({day}, {sql_literal(sources[0])})"
     )
     con.execute("CREATE TEMP MACRO requests_as_of(d) AS TABLE FROM temp.day_requests")
-    # Stored in country_reviews_as_of's order, with the country of a counted review's request.
+    # Stored in country_reviews_as_of's order, with the country of a counted review's request
+    # (patched: the touched requests' rows follow the others, in that order).
     with insertion_order(con):
-        con.execute(
+        write(
+            reviews,
             f"""
-            CREATE TEMP TABLE day_reviews AS
             SELECT r.* {unused("all_reviews_as_of")}, q.country_iso3, q.submission_id IS NOT NULL AS counted
-            FROM all_reviews_as_of({day}) AS r
+            FROM all_reviews_from({day}, {sql_literal(sources[1])}) AS r
             LEFT JOIN temp.day_requests AS q USING (submission_id)
             ORDER BY r.submission_id, r.ministry
-            """
+            """,
         )
-    for macro, where in (("all_reviews_as_of", ""), ("reviews_as_of", " WHERE counted")):
-        con.execute(
-            f"CREATE TEMP MACRO {macro}(d) AS TABLE "
-            f"SELECT * EXCLUDE (country_iso3, counted) FROM temp.day_reviews{where}"
-        )
-    con.execute(
-        "CREATE TEMP MACRO country_reviews_as_of(d) AS TABLE "
-        "SELECT * EXCLUDE (counted) FROM temp.day_reviews WHERE counted"
-    )
+    _review_macros(con, reviews, TOUCHED if patch else "true")
     # The day's reviews whose submission is not known (the stored macro versions them from
     # the staged rows, for the publish).
     con.execute(
@@ -439,13 +478,17 @@ def _materialize_day(con: duckdb.DuckDBPyConnection, as_of: dt.date, params: dic
         "WHERE submission_id NOT IN (SELECT submission_id FROM submissions_known_as_of(d))"
     )
     args = ", ".join(sql_literal(params[a]) for a in SCORING_ARGS)
-    con.execute(f"CREATE TEMP TABLE day_request_scores AS FROM compute_request_scores({day}, {args}, NULL)")
+    write(scores, f"FROM compute_request_scores({day}, {args}, NULL)")
+    if patch:  # the day's layers: every request's rows again
+        _review_macros(con, reviews)
+    if keep:
+        con.execute(f"CREATE OR REPLACE TABLE state.day_layers AS SELECT {sql_literal(keep)} AS inputs")
     # Every counted request is a row of the scores (a LEFT JOIN onto requests_as_of): the
     # requests are read from there, and their own copy goes.
     con.execute("DROP MACRO TABLE temp.requests_as_of")
     con.execute(
         f"CREATE TEMP MACRO requests_as_of(d) AS TABLE "
-        f"SELECT * EXCLUDE ({', '.join(SCORE_COLUMNS)}) FROM temp.day_request_scores"
+        f"SELECT * EXCLUDE ({', '.join(SCORE_COLUMNS)}) FROM {scores}"
     )
     con.execute("DROP TABLE temp.day_requests")
     same = (
@@ -455,7 +498,7 @@ def _materialize_day(con: duckdb.DuckDBPyConnection, as_of: dt.date, params: dic
     con.execute(
         f"""
         CREATE TEMP MACRO request_scores(d, {", ".join(SCORING_ARGS)}, exclude_ministry) AS TABLE
-        SELECT * FROM temp.day_request_scores WHERE {same}
+        SELECT * FROM {scores} WHERE {same}
         UNION ALL
         SELECT * FROM compute_request_scores(d, {", ".join(SCORING_ARGS)}, exclude_ministry) WHERE NOT ({same})
         """
@@ -555,24 +598,25 @@ def _patchable(
     return n if PATCH_SHARE > 0 and patched + n <= PATCH_SHARE * requests else None
 
 
-def _patch_latest(con: duckdb.DuckDBPyConnection, as_of: dt.date, params: dict) -> None:
-    """Bring the per-request latest-only marts to `as_of` (its layers materialised): the rows
-    of the requests in `touched` replaced, every other row re-dated. The new rows are
-    appended, in the order the marts are built in."""
-    values = {"as_of": as_of, **params, "exclude_ministry": None}
-    touched = TOUCHED
-    # The ids as a list of literals reach the scans of the day's tables below the marts' joins
-    # and unions; as a subquery they filter the marts' rows of every request (1M, 5,000 ids:
-    # 0.26 s for 0.94 s). A NUL character cannot be written in a literal: then the subquery.
+def _touched_filter(con: duckdb.DuckDBPyConnection) -> str:
+    """The rows of the requests in `touched`, as a filter of the ids as literals: those reach
+    the scans of the day's tables below the marts' joins and unions, where the subquery
+    (`TOUCHED`) filters the marts' rows of every request (1M, 5,000 ids: 0.26 s for 0.94 s).
+    A NUL character cannot be written in a literal: then the subquery."""
     ids = [r[0] for r in con.execute("SELECT submission_id FROM temp.touched ORDER BY 1").fetchall()]
-    listed = (
-        f"submission_id IN ({', '.join(sql_literal(i) for i in ids)})"
-        if ids and not any("\x00" in i for i in ids)
-        else touched
-    )
+    if ids and not any("\x00" in i for i in ids):
+        return f"submission_id IN ({', '.join(sql_literal(i) for i in ids)})"
+    return TOUCHED
+
+
+def _patch_latest(con: duckdb.DuckDBPyConnection, as_of: dt.date, params: dict, listed: str) -> None:
+    """Bring the per-request latest-only marts to `as_of` (its layers materialised): the rows
+    of the requests in `touched` (`listed`: `_touched_filter`) replaced, every other row
+    re-dated. The new rows are appended, in the order the marts are built in."""
+    values = {"as_of": as_of, **params, "exclude_ministry": None}
     for mart in PATCHED_MARTS:
         text, _ = select_sql(f"marts/{mart}", values)
-        con.execute(f"DELETE FROM hist.{mart} WHERE {touched}")
+        con.execute(f"DELETE FROM hist.{mart} WHERE {TOUCHED}")
         con.execute(f"UPDATE hist.{mart} SET as_of = {sql_literal(as_of)}")
         with insertion_order(con):
             con.execute(
@@ -663,18 +707,33 @@ def build_snapshots(path: Internal, dates: list[dt.date], params: dict, latest: 
             "SELECT inputs, loads, coalesce(patched, 0) FROM ops.snapshots WHERE with_latest"
         ).fetchone() or (None, None, 0)
         held_key = held[0]
+        # The inputs key of the newest day's layers kept in the state tables, if any.
+        state_key = con.execute("SELECT max(inputs) FROM state.day_layers").fetchone()[0]
         # The day before the first date, if built: a backfill builds one day per call.
         before = [d for d in existing if d < min(dates)]
         previous = (max(before), existing[max(before)][0]) if before else None
         day_ready = None  # the day whose layers are in the temp tables
         redate = False
         patched = None  # requests whose rows the latest-only marts had replaced, if patched
-        key_of: dict[dt.date, str] = {}
-        loads_of: dict[dt.date, str] = {}
+        listed = None  # their rows, as a filter (`_touched_filter`)
+
+        def layers(as_of: dt.date, key: str) -> None:
+            """The day's layers; the newest day's kept (on DuckLake: not), and patched when
+            the latest-only marts are and the kept layers are of the day they hold."""
+            keep = key if as_of == latest_day and not isinstance(path, Lake) else None
+            patch = listed if keep and patched is not None and state_key == held_key else None
+            _materialize_day(con, as_of, params, keep=keep, patch=patch)
+
         for as_of in sorted(dates):
             loads = _loads_up_to(con, as_of)
             key = _inputs_key(loads, params, code)
             with_latest = as_of == latest_day
+            # On DuckLake an UPDATE rewrites the tables' Parquet files: the 1M next day took
+            # 12.5 s and peaked at 1.2 GiB (make bench-ducklake). There they are rebuilt.
+            redate = with_latest and key == held_key and not isinstance(path, Lake)
+            if with_latest and not redate:
+                patched = _patchable(con, path, held, (key, loads), params, code)
+                listed = _touched_filter(con) if patched is not None else None
             have_key, have_latest = existing.get(as_of, (None, False))
             daily = [m for m in MARTS if m not in LATEST_ONLY]
             day = sql_literal(as_of)
@@ -690,7 +749,7 @@ def build_snapshots(path: Internal, dates: list[dt.date], params: dict, latest: 
                         f"FROM hist.{mart} WHERE as_of = {sql_literal(previous[0])}"
                     )
             else:
-                _materialize_day(con, as_of, params)
+                layers(as_of, key)
                 day_ready = as_of
                 _build_marts(con, as_of, params, daily)
             con.execute(f"DELETE FROM ops.snapshots WHERE as_of = {day}")
@@ -700,11 +759,7 @@ def build_snapshots(path: Internal, dates: list[dt.date], params: dict, latest: 
                 f"VALUES ({day}, now()::TIMESTAMP, {row}, false)"
             )
             built.append(as_of)
-            key_of[as_of], loads_of[as_of] = key, loads
             previous = (as_of, key)
-            # On DuckLake an UPDATE rewrites the tables' Parquet files: the 1M next day took
-            # 12.5 s and peaked at 1.2 GiB (make bench-ducklake). There they are rebuilt.
-            redate = with_latest and key == held_key and not isinstance(path, Lake)
             crash_point("build-day-inserted")
         if latest_day in built:  # their tables are about to be replaced
             con.execute("UPDATE ops.snapshots SET with_latest = false")
@@ -717,12 +772,9 @@ def build_snapshots(path: Internal, dates: list[dt.date], params: dict, latest: 
                 )
             else:
                 if day_ready != latest_day:  # copied from the day before, or built without them
-                    _materialize_day(con, latest_day, params)
-                patched = _patchable(
-                    con, path, held, (key_of[latest_day], loads_of[latest_day]), params, code
-                )
+                    layers(latest_day, previous[1])
                 if patched is not None:  # the requests a delivery touched, not every request
-                    _patch_latest(con, latest_day, params)
+                    _patch_latest(con, latest_day, params, listed)
                     con.execute(f"UPDATE ops.snapshots SET patched = {held[2] + patched} WHERE as_of = {day}")
         con.execute("COMMIT")
         crash_point("build-committed")

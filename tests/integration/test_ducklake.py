@@ -99,7 +99,7 @@ def test_the_next_night_with_nothing_new_on_ducklake_gives_the_embedded_marts(
     nights = (EVE, EVE + dt.timedelta(days=1))
     computed, compute = [], warehouse_db._materialize_day
     monkeypatch.setattr(
-        warehouse_db, "_materialize_day", lambda con, d, p: computed.append(d) or compute(con, d, p)
+        warehouse_db, "_materialize_day", lambda con, d, p, **k: computed.append(d) or compute(con, d, p, **k)
     )
     embedded, lake, settings = _embedded_then_lake(
         kcity_env, tmp_path, monkeypatch, postgres, "lake_next", nights

@@ -1,6 +1,7 @@
 -- Internal warehouse: only the pipeline opens it (a DuckDB file, or DuckLake: same SQL).
 -- raw: every row as read (text), with lineage (sha256, row_number).
 -- stg: validated, typed rows.  ops: ledgers and quarantine.  hist: mart snapshots by as_of.
+-- state: the newest day's layers (reviews, request scores) kept for the next night to patch.
 -- No PRIMARY KEY clauses (DuckLake has none): every write replaces by key (DELETE, then
 -- INSERT, in one transaction) and warehouse/checks/keys_unique.sql checks the keys each run.
 -- Columns added after the first release are in CREATE TABLE and in an ALTER below (for
@@ -10,6 +11,7 @@ CREATE SCHEMA IF NOT EXISTS raw;
 CREATE SCHEMA IF NOT EXISTS stg;
 CREATE SCHEMA IF NOT EXISTS ops;
 CREATE SCHEMA IF NOT EXISTS hist;
+CREATE SCHEMA IF NOT EXISTS state;
 
 -- One row per distinct file content loaded (or rejected): the unit of loading.
 CREATE TABLE IF NOT EXISTS ops.loads (
@@ -61,6 +63,10 @@ CREATE TABLE IF NOT EXISTS ops.snapshots (
     loads VARCHAR,
     patched BIGINT DEFAULT 0
 );
+
+-- The inputs key of the layers in state.day_reviews and state.day_request_scores (written
+-- with them by warehouse/db.py, _materialize_day; no row: none kept).
+CREATE TABLE IF NOT EXISTS state.day_layers (inputs VARCHAR);
 
 CREATE TABLE IF NOT EXISTS raw.submission_rows (
     sha256 VARCHAR NOT NULL, row_number BIGINT NOT NULL,

@@ -1,10 +1,11 @@
 -- Reviews as of date d (CONTRACT 5): per (submission_id, ministry) the latest valid row
 -- delivered on or before d (latest reviewed_at, then delivery, then file name, then row
 -- order). Ministries match without regard to case. All of them, counted request or not.
-CREATE OR REPLACE MACRO all_reviews_as_of(d) AS TABLE
+-- `staged`: the table of staged feedback rows to read, as requests_from's.
+CREATE OR REPLACE MACRO all_reviews_from(d, staged) AS TABLE
 WITH versions AS NOT MATERIALIZED (
     SELECT f.*, lower(f.ministry) AS ministry_key, l.delivery_date, l.file_name
-    FROM stg.feedback AS f
+    FROM query_table(staged) AS f
     JOIN ops.loads AS l USING (sha256)
     WHERE l.status = 'loaded' AND l.delivery_date <= d
 ),
@@ -24,6 +25,8 @@ newest AS (
 SELECT * FROM versions ANTI JOIN repeated USING (submission_id, ministry_key)
 UNION ALL
 SELECT v.* FROM versions AS v SEMI JOIN newest USING (submission_id, ministry_key, sha256, row_number);
+
+CREATE OR REPLACE MACRO all_reviews_as_of(d) AS TABLE FROM all_reviews_from(d, 'stg.feedback');
 
 -- The reviews that count: those of counted requests.
 CREATE OR REPLACE MACRO reviews_as_of(d) AS TABLE

@@ -72,11 +72,20 @@ def spy(monkeypatch, name: str) -> list:
 
 
 def marts(path, as_of: dt.date) -> dict:
+    """Every mart's rows of a day, and the day's layers kept for the next night (the day built
+    last: its key is theirs), as sorted rows."""
     with duckdb.connect(str(path), read_only=True) as con:
-        return {
+        tables = {
             m: con.execute(f"SELECT * FROM hist.{m} WHERE as_of = ? ORDER BY ALL", [as_of]).fetchall()
             for m in db.MARTS
         }
+        assert (
+            con.execute("SELECT inputs FROM state.day_layers").fetchall()
+            == con.execute("SELECT inputs FROM ops.snapshots WHERE as_of = ?", [as_of]).fetchall()
+        )
+        for table in db.STATE_TABLES:
+            tables[table] = con.execute(f"SELECT * FROM state.{table} ORDER BY ALL").fetchall()
+        return tables
 
 
 def published(path) -> dict:
@@ -139,10 +148,15 @@ def test_a_delivery_patches_the_per_request_marts_into_the_rows_of_a_full_build(
     out = tmp_path / "kcity.duckdb"
     db.publish(g.path, out)
     patched_build, patched_publish = spy(monkeypatch, "_patch_latest"), spy(monkeypatch, "_patch_published")
+    layers = []
+    real = db._materialize_day
+    monkeypatch.setattr(db, "_materialize_day", lambda *a, **k: layers.append(k) or real(*a, **k))
     deliver(g, change)
     assert db.build_snapshots(g.path, [D2], params) == [D2]
     db.publish(g.path, out)
     assert (len(patched_build), len(patched_publish)) == (1, 1)
+    # The kept layers patched too: only the touched requests' rows computed.
+    assert len(layers) == 1 and layers[0]["patch"] is not None and layers[0]["keep"] is not None
 
     reference = from_scratch(tmp_path, "scratch.duckdb", [(D1, []), (D2, [change])], params)
     assert marts(g.path, D2) == marts(reference.path, D2)
@@ -230,6 +244,39 @@ def test_what_cannot_be_patched_is_rebuilt_whole(tmp_path, monkeypatch, share, f
     full = tmp_path / "full.duckdb"
     db.publish(reference.path, full)
     assert published(out) == published(full)
+
+
+@pytest.mark.parametrize("kept", ["none", "another day's"])
+def test_without_the_held_days_layers_kept_they_are_computed_whole_and_the_marts_still_patched(
+    tmp_path, monkeypatch, share, kept
+):
+    """A warehouse from before the layers were kept has none; layers of another inputs key
+    (any other day's) are not patched from."""
+    g = base(Given(tmp_path / "w.duckdb"))
+    db.build_snapshots(g.path, [D1], DEFAULTS)
+    with db.connect(g.path) as con:
+        con.execute("DELETE FROM state.day_layers")
+        if kept == "another day's":
+            con.execute("INSERT INTO state.day_layers VALUES ('another key')")
+    layers = []
+    real = db._materialize_day
+    monkeypatch.setattr(db, "_materialize_day", lambda *a, **k: layers.append(k) or real(*a, **k))
+    patched_build = spy(monkeypatch, "_patch_latest")
+    deliver(g, "new review")
+    db.build_snapshots(g.path, [D2], DEFAULTS)
+    assert len(patched_build) == 1
+    assert [(k["keep"] is not None, k["patch"]) for k in layers] == [(True, None)]
+    reference = from_scratch(tmp_path, "scratch.duckdb", [(D1, []), (D2, ["new review"])], DEFAULTS)
+    assert marts(g.path, D2) == marts(reference.path, D2)
+    # The next delivery patches the layers kept now.
+    layers.clear()
+    deliver(g, "edit", "new1")
+    db.build_snapshots(g.path, [D3], DEFAULTS)
+    assert len(patched_build) == 2 and layers[0]["patch"] is not None
+    reference = from_scratch(
+        tmp_path, "scratch2.duckdb", [(D1, []), (D2, ["new review"]), (D3, ["edit"])], DEFAULTS
+    )
+    assert marts(g.path, D3) == marts(reference.path, D3)
 
 
 def test_a_run_stopped_after_patching_rebuilds_the_latest_only_marts_whole(tmp_path, monkeypatch, share):

@@ -100,10 +100,10 @@ def test_the_days_layers_are_always_computed_inside_a_transaction(tmp_path, monk
     a backfill, or a day copied while the latest-only marts held other inputs, failed."""
     real, seen = db._materialize_day, []
 
-    def checked(con, as_of, params):
+    def checked(con, as_of, params, **kept):
         ids = {con.execute("SELECT txid_current()").fetchone()[0] for _ in range(2)}
         seen.append((as_of, len(ids) == 1))  # one transaction id: inside a transaction
-        return real(con, as_of, params)
+        return real(con, as_of, params, **kept)
 
     monkeypatch.setattr(db, "_materialize_day", checked)
     g = loaded(tmp_path, "w.duckdb")
