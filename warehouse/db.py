@@ -329,6 +329,11 @@ DAY_TABLES = ("day_requests", "day_reviews", "day_request_scores", "touched_subm
 # patches them (`_materialize_day` with `patch`) rather than versioning every staged row
 # again (the whole layers: ~3.2 s of such a night at 1M requests). Other days' stay temporary.
 STATE_TABLES = ("day_reviews", "day_request_scores")
+# Kept with them under a scoring that does not normalise per ministry: each request's scores
+# with one ministry's reviews left out (rank_stability), for the requests that ministry
+# reviewed (the others' are their scores: the same reviews). Patched as the others, they
+# spare the nightly one pass over every review per ministry (~0.4 s each at 1M).
+LOO_TABLE = "day_left_out_scores"
 # Columns no mart reads, left out of the day's tables: free text, and the lineage the
 # versioning macros ordered by (file hash, name, row). At 2M requests the descriptions alone
 # filled 500 MB (out of memory), and the lineage was ~40% of what was left. A mart reading a
@@ -441,7 +446,7 @@ def _materialize_day(
         for table, source in zip(("touched_submissions", "touched_feedback"), sources, strict=True):
             con.execute(f"CREATE TEMP TABLE {table} AS FROM {source} WHERE {patch}")
         sources = ("temp.touched_submissions", "temp.touched_feedback")
-        for table in (reviews, scores):
+        for table in (reviews, scores, f"state.{LOO_TABLE}"):
             con.execute(f"DELETE FROM {table} WHERE {TOUCHED}")
 
     def write(table: str, query: str) -> None:
@@ -479,6 +484,9 @@ def _materialize_day(
     )
     args = ", ".join(sql_literal(params[a]) for a in SCORING_ARGS)
     write(scores, f"FROM compute_request_scores({day}, {args}, NULL)")
+    left_out = f"state.{LOO_TABLE}" if keep and not params["normalize_ministries"] else None
+    if keep:
+        _left_out_scores(con, day, args, scores, left_out, patch is not None)
     if patch:  # the day's layers: every request's rows again
         _review_macros(con, reviews)
     if keep:
@@ -491,18 +499,57 @@ def _materialize_day(
         f"SELECT * EXCLUDE ({', '.join(SCORE_COLUMNS)}) FROM {scores}"
     )
     con.execute("DROP TABLE temp.day_requests")
-    same = (
-        " AND ".join(f"{a} = {sql_literal(params[a])}" for a in SCORING_ARGS)
-        + " AND exclude_ministry IS NULL"
+    # The run's scoring from the day's table; with a ministry left out, from the kept scores
+    # of the requests it reviewed (with every other column of theirs) and the day's table for
+    # the others; any other scoring computed.
+    run = " AND ".join(f"{a} = {sql_literal(params[a])}" for a in SCORING_ARGS)
+    served = f"{run} AND exclude_ministry IS NULL"
+    parts = [f"SELECT * FROM {scores} WHERE {served}"]
+    if left_out:
+        served, left = run, f"{run} AND exclude_ministry IS NOT NULL"
+        replaced = ", ".join(f"l.{c} AS {c}" for c in SCORE_COLUMNS)
+        parts += [
+            f"SELECT * FROM {scores} WHERE {left} AND submission_id NOT IN "
+            f"(SELECT submission_id FROM {left_out} WHERE left_out = exclude_ministry)",
+            f"SELECT s.* REPLACE ({replaced}) FROM {scores} AS s JOIN {left_out} AS l USING (submission_id) "
+            f"WHERE {left} AND l.left_out = exclude_ministry",
+        ]
+    parts.append(
+        f"SELECT * FROM compute_request_scores(d, {', '.join(SCORING_ARGS)}, exclude_ministry) WHERE NOT ({served})"
     )
     con.execute(
-        f"""
-        CREATE TEMP MACRO request_scores(d, {", ".join(SCORING_ARGS)}, exclude_ministry) AS TABLE
-        SELECT * FROM {scores} WHERE {same}
-        UNION ALL
-        SELECT * FROM compute_request_scores(d, {", ".join(SCORING_ARGS)}, exclude_ministry) WHERE NOT ({same})
-        """
+        f"CREATE TEMP MACRO request_scores(d, {', '.join(SCORING_ARGS)}, exclude_ministry) AS TABLE\n"
+        + "\nUNION ALL\n".join(parts)
     )
+
+
+def _left_out_scores(
+    con: duckdb.DuckDBPyConnection, day: str, args: str, scores: str, table: str | None, patch: bool
+) -> None:
+    """Write the kept leave-one-ministry-out scores (`LOO_TABLE`) of the requests in the
+    day's layers as the macros serve them (patched: the touched requests, whose old rows
+    are gone), for every ministry reviewing them; `table` None (normalised scoring): none."""
+    if table is None:
+        con.execute(f"DROP TABLE IF EXISTS state.{LOO_TABLE}")
+        return
+    if not patch:
+        con.execute(
+            f"CREATE OR REPLACE TABLE {table} AS SELECT NULL::VARCHAR AS left_out, submission_id, "
+            f"{', '.join(SCORE_COLUMNS)} FROM {scores} LIMIT 0"
+        )
+    ministries = [
+        r[0]
+        for r in con.execute(f"SELECT DISTINCT ministry_key FROM reviews_as_of({day}) ORDER BY 1").fetchall()
+    ]
+    for ministry in map(sql_literal, ministries):
+        con.execute(
+            f"""
+            INSERT INTO {table}
+            SELECT {ministry}, submission_id, {", ".join(SCORE_COLUMNS)}
+            FROM compute_request_scores({day}, {args}, {ministry})
+            WHERE submission_id IN (SELECT submission_id FROM reviews_as_of({day}) WHERE ministry_key = {ministry})
+            """
+        )
 
 
 # Marts kept for the latest snapshot only: one row per request (or per rating), or costly
