@@ -657,6 +657,25 @@ def _touched_filter(con: duckdb.DuckDBPyConnection) -> str:
     return TOUCHED
 
 
+def _kept_key(con: duckdb.DuckDBPyConnection, path: Internal) -> str | None:
+    """The inputs key of the newest day's layers kept in the state tables, if any (never on
+    DuckLake). None, so that they are computed whole, not patched, if they hold other
+    requests than `submissions` (one row per request each: two counts, the tables'
+    metadata): a difference would be carried into every later patch."""
+    if isinstance(path, Lake):
+        return None
+    found = con.execute(
+        f"SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+        f"AND (schema_name, table_name) IN (('state', {sql_literal(STATE_TABLES[1])}), ('hist', 'submissions'))"
+    ).fetchone()[0]
+    if found < 2:  # none kept yet, or a first build stopped before its latest-only marts
+        return None
+    return con.execute(
+        f"SELECT max(inputs) FROM state.day_layers "
+        f"WHERE (SELECT count(*) FROM hist.submissions) = (SELECT count(*) FROM state.{STATE_TABLES[1]})"
+    ).fetchone()[0]
+
+
 def _patch_latest(con: duckdb.DuckDBPyConnection, as_of: dt.date, params: dict, listed: str) -> None:
     """Bring the per-request latest-only marts to `as_of` (its layers materialised): the rows
     of the requests in `touched` (`listed`: `_touched_filter`) replaced, every other row
@@ -755,8 +774,7 @@ def build_snapshots(path: Internal, dates: list[dt.date], params: dict, latest: 
             "SELECT inputs, loads, coalesce(patched, 0) FROM ops.snapshots WHERE with_latest"
         ).fetchone() or (None, None, 0)
         held_key = held[0]
-        # The inputs key of the newest day's layers kept in the state tables, if any.
-        state_key = con.execute("SELECT max(inputs) FROM state.day_layers").fetchone()[0]
+        state_key = _kept_key(con, path)
         # The day before the first date, if built: a backfill builds one day per call.
         before = [d for d in existing if d < min(dates)]
         previous = (max(before), existing[max(before)][0]) if before else None

@@ -255,18 +255,21 @@ def test_what_cannot_be_patched_is_rebuilt_whole(tmp_path, monkeypatch, share, f
     assert published(out) == published(full)
 
 
-@pytest.mark.parametrize("kept", ["none", "another day's"])
+@pytest.mark.parametrize("kept", ["none", "another day's", "a request short"])
 def test_without_the_held_days_layers_kept_they_are_computed_whole_and_the_marts_still_patched(
     tmp_path, monkeypatch, share, kept
 ):
     """A warehouse from before the layers were kept has none; layers of another inputs key
-    (any other day's) are not patched from."""
+    (any other day's), or not holding the marts' requests, are not patched from."""
     g = base(Given(tmp_path / "w.duckdb"))
     db.build_snapshots(g.path, [D1], DEFAULTS)
     with db.connect(g.path) as con:
         con.execute("DELETE FROM state.day_layers")
         if kept == "another day's":
             con.execute("INSERT INTO state.day_layers VALUES ('another key')")
+        if kept == "a request short":  # kept layers holding other requests than the marts
+            con.execute("INSERT INTO state.day_layers SELECT inputs FROM ops.snapshots WHERE with_latest")
+            con.execute("DELETE FROM state.day_request_scores WHERE submission_id = 'S3'")
     layers = []
     real = db._materialize_day
     monkeypatch.setattr(db, "_materialize_day", lambda *a, **k: layers.append(k) or real(*a, **k))
@@ -351,6 +354,24 @@ def test_a_run_stopped_after_patching_rebuilds_the_latest_only_marts_whole(tmp_p
     assert in_order(g.path, "hist.score_breakdown")
     reference = from_scratch(tmp_path, "scratch.duckdb", [(D1, []), (D2, ["edit"])], DEFAULTS)
     assert marts(g.path, D2) == marts(reference.path, D2)
+
+
+def test_a_first_build_stopped_before_its_latest_only_marts_is_built_next_time(tmp_path, monkeypatch):
+    """The layers are kept (committed with the days) while no `submissions` exists yet."""
+    g = base(Given(tmp_path / "w.duckdb"))
+    real = db._build_marts
+
+    def stopped(con, as_of, params, names, replace=False):
+        if replace:
+            raise RuntimeError("stopped")
+        return real(con, as_of, params, names, replace)
+
+    monkeypatch.setattr(db, "_build_marts", stopped)
+    with pytest.raises(RuntimeError):
+        db.build_snapshots(g.path, [D1], DEFAULTS)
+    monkeypatch.setattr(db, "_build_marts", real)
+    db.build_snapshots(g.path, [D1], DEFAULTS)
+    assert marts(g.path, D1) == marts(from_scratch(tmp_path, "scratch.duckdb", [(D1, [])], DEFAULTS).path, D1)
 
 
 day_changes = st.lists(
