@@ -160,7 +160,8 @@ def test_a_night_killed_while_re_dating_leaves_old_or_new_state_and_the_next_run
 # From BEFORE, patching (every request may be patched): the night's deliveries only add
 # loads, so submissions and score_breakdown are patched, in the warehouse and in a copy of
 # the published file. The uninterrupted reference builds them whole.
-PATCH_POINTS = [("build-committed", 1), ("build-latest-mart-committed", 1), ("build-latest-committed", 1),
+PATCH_POINTS = [("build-day-inserted", 1), ("build-committed", 1), ("build-latest-mart-committed", 1),
+                ("build-latest-committed", 1),
                 ("publish-tables-written", 1), ("publish-before-rename", 1), ("publish-renamed", 1)]  # fmt: skip
 
 
@@ -180,7 +181,15 @@ def test_a_night_killed_while_patching_leaves_old_or_new_state_and_the_next_run_
     dates = {t: query(data / "kcity.duckdb", f"SELECT DISTINCT as_of FROM marts.{t}") for t in ("headline", "submissions", "score_breakdown")}  # fmt: skip
     assert list(dates.values()) in ([[(BEFORE,)]] * 3, [[(EVE,)]] * 3), dates  # one date, never a mix
     monkeypatch.setattr(db, "PATCH_SHARE", 1.0)
+    layers, compute = [], db._materialize_day
+    monkeypatch.setattr(db, "_materialize_day", lambda *a, **k: layers.append(k) or compute(*a, **k))
     _nightly_in(data, EVE)
+    if point == "build-day-inserted":  # rolled back: the next run patched the tables and the kept layers
+        patched = query(
+            data / "internal" / "warehouse.duckdb",
+            "SELECT patched FROM ops.snapshots JOIN state.day_layers USING (inputs) WHERE with_latest",
+        )
+        assert patched[0][0] > 0 and any(k.get("patch") for k in layers), (patched, layers)
     if point in ("publish-tables-written", "publish-before-rename"):  # the old file still in place:
         # the next run patched a copy of it again (after the rename it is not the file recorded)
         published = query(
