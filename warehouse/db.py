@@ -323,7 +323,14 @@ DAY_MACROS = (
     "country_reviews_as_of",
     "request_scores",
 )
-DAY_TABLES = ("day_requests", "day_reviews", "day_request_scores", "touched_submissions", "touched_feedback")
+DAY_TABLES = (
+    "day_requests",
+    "day_reviews",
+    "day_request_scores",
+    "touched_submissions",
+    "touched_feedback",
+    "touched_reviews",
+)
 # The newest day's reviews and request scores are kept (schema `state`, with the inputs key
 # they are of in state.day_layers), so that the night after a delivery touching few requests
 # patches them (`_materialize_day` with `patch`) rather than versioning every staged row
@@ -404,18 +411,16 @@ def _drop_day(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP TABLE IF EXISTS temp.{table}")
 
 
-def _review_macros(con: duckdb.DuckDBPyConnection, reviews: str, where: str = "true") -> None:
-    """Temp macros of the reviews layers' names over the day's reviews table (its rows `where`)."""
-    for macro, keep, counted in (
-        ("all_reviews_as_of", "", ""),
-        ("reviews_as_of", "", " AND counted"),
-        ("country_reviews_as_of", ", country_iso3", " AND counted"),
+def _review_macros(con: duckdb.DuckDBPyConnection, reviews: str) -> None:
+    """Temp macros of the reviews layers' names over a table of the day's reviews."""
+    for macro, dropped, where in (
+        ("all_reviews_as_of", "country_iso3, counted", ""),
+        ("reviews_as_of", "country_iso3, counted", " WHERE counted"),
+        ("country_reviews_as_of", "counted", " WHERE counted"),
     ):
-        dropped = ", ".join(c for c in ("country_iso3", "counted") if c not in keep)
         con.execute(f"DROP MACRO TABLE IF EXISTS temp.{macro}")
         con.execute(
-            f"CREATE TEMP MACRO {macro}(d) AS TABLE SELECT * EXCLUDE ({dropped}) FROM {reviews} "
-            f"WHERE {where}{counted}"
+            f"CREATE TEMP MACRO {macro}(d) AS TABLE SELECT * EXCLUDE ({dropped}) FROM {reviews}{where}"
         )
 
 
@@ -475,7 +480,11 @@ def _materialize_day(
             ORDER BY r.submission_id, r.ministry
             """,
         )
-    _review_macros(con, reviews, TOUCHED if patch else "true")
+    if patch:  # the touched requests' reviews, read by each pass below (six at 1M: 0.42 -> 0.04 s)
+        con.execute(f"CREATE TEMP TABLE touched_reviews AS FROM {reviews} WHERE {patch}")
+        _review_macros(con, "temp.touched_reviews")
+    else:
+        _review_macros(con, reviews)
     # The day's reviews whose submission is not known (the stored macro versions them from
     # the staged rows, for the publish).
     con.execute(
@@ -754,7 +763,9 @@ def build_snapshots(path: Internal, dates: list[dt.date], params: dict, latest: 
     (in the embedded file; on DuckLake they are rebuilt). When only loads were added since
     the day they hold, touching few requests (`_patchable`), the per-request ones
     (`PATCHED_MARTS`) are patched in that transaction instead: those requests' rows replaced,
-    the others re-dated; the rankings are rebuilt as usual.
+    the others re-dated; the rankings are rebuilt as usual. The newest day's layers are kept
+    (`STATE_TABLES`, `LOO_TABLE`; not on DuckLake), and patched the same way when they are of
+    the day the latest-only marts hold (`_kept_key`).
     Statements take literals, not parameters (see `sql_literal`): a night with nothing
     delivered runs this too.
     """
