@@ -329,10 +329,8 @@ def test_the_rankings_served_from_the_kept_scores_equal_those_computed_from_the_
         assert left_out[0] == 6 and left_out[1] > 0
 
 
-def test_a_run_stopped_after_patching_rebuilds_the_latest_only_marts_whole(tmp_path, monkeypatch, share):
-    g = base(Given(tmp_path / "w.duckdb"))
-    db.build_snapshots(g.path, [D1], DEFAULTS)
-    deliver(g, "edit")
+def stopped_before_the_latest_only_marts(monkeypatch, g: Given, day: dt.date) -> None:
+    """A build of `day` stopped where it rebuilds the latest-only marts (the days committed)."""
     real = db._build_marts
 
     def stopped(con, as_of, params, names, replace=False):
@@ -342,8 +340,15 @@ def test_a_run_stopped_after_patching_rebuilds_the_latest_only_marts_whole(tmp_p
 
     monkeypatch.setattr(db, "_build_marts", stopped)
     with pytest.raises(RuntimeError):
-        db.build_snapshots(g.path, [D2], DEFAULTS)  # patched and committed, rankings not rebuilt
+        db.build_snapshots(g.path, [day], DEFAULTS)
     monkeypatch.setattr(db, "_build_marts", real)
+
+
+def test_a_run_stopped_after_patching_rebuilds_the_latest_only_marts_whole(tmp_path, monkeypatch, share):
+    g = base(Given(tmp_path / "w.duckdb"))
+    db.build_snapshots(g.path, [D1], DEFAULTS)
+    deliver(g, "edit")
+    stopped_before_the_latest_only_marts(monkeypatch, g, D2)  # patched and committed, rankings not rebuilt
     patched_build = spy(monkeypatch, "_patch_latest")
     db.build_snapshots(g.path, [D2], DEFAULTS)
     assert patched_build == []
@@ -359,17 +364,7 @@ def test_a_run_stopped_after_patching_rebuilds_the_latest_only_marts_whole(tmp_p
 def test_a_first_build_stopped_before_its_latest_only_marts_is_built_next_time(tmp_path, monkeypatch):
     """The layers are kept (committed with the days) while no `submissions` exists yet."""
     g = base(Given(tmp_path / "w.duckdb"))
-    real = db._build_marts
-
-    def stopped(con, as_of, params, names, replace=False):
-        if replace:
-            raise RuntimeError("stopped")
-        return real(con, as_of, params, names, replace)
-
-    monkeypatch.setattr(db, "_build_marts", stopped)
-    with pytest.raises(RuntimeError):
-        db.build_snapshots(g.path, [D1], DEFAULTS)
-    monkeypatch.setattr(db, "_build_marts", real)
+    stopped_before_the_latest_only_marts(monkeypatch, g, D1)
     db.build_snapshots(g.path, [D1], DEFAULTS)
     assert marts(g.path, D1) == marts(from_scratch(tmp_path, "scratch.duckdb", [(D1, [])], DEFAULTS).path, D1)
 
