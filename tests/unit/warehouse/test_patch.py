@@ -300,14 +300,14 @@ def test_the_rankings_served_from_the_kept_scores_equal_those_computed_from_the_
     tmp_path, share, scoring
 ):
     """The newest day's rankings read the kept scores (the run's, and with each ministry left
-    out); an older day's are computed from the reviews (`snapshot_tables`). The same day
+    out); an older day's are computed from the reviews (`snapshot_reader`). The same day
     both ways must give the same rows, patched or not."""
     params = {**DEFAULTS, **scoring}
     g = base(Given(tmp_path / "w.duckdb"))
     db.build_snapshots(g.path, [D1], params)
     deliver(g, "new ministry")
     deliver(g, "newer review", "new1")
-    db.build_snapshots(g.path, [D2], params)  # patched (but normalised)
+    db.build_snapshots(g.path, [D2], params)  # patched (unless normalised)
     db.build_snapshots(g.path, [D3], params)  # nothing new: D2's latest-only marts re-dated
     rankings = ("ranking_variants", "rank_stability")
     with db.snapshot_reader(g.path, D2) as (con, queries):
