@@ -495,7 +495,7 @@ def _materialize_day(
     write(scores, f"FROM compute_request_scores({day}, {args}, NULL)")
     left_out = f"state.{LOO_TABLE}" if keep and not params["normalize_ministries"] else None
     if keep:
-        _left_out_scores(con, day, args, scores, left_out, patch is not None)
+        _left_out_scores(con, day, params, scores, left_out, patch is not None)
     if patch:  # the day's layers: every request's rows again
         _review_macros(con, reviews)
     if keep:
@@ -534,11 +534,13 @@ def _materialize_day(
 
 
 def _left_out_scores(
-    con: duckdb.DuckDBPyConnection, day: str, args: str, scores: str, table: str | None, patch: bool
+    con: duckdb.DuckDBPyConnection, day: str, params: dict, scores: str, table: str | None, patch: bool
 ) -> None:
     """Write the kept leave-one-ministry-out scores (`LOO_TABLE`) of the requests in the
     day's layers as the macros serve them (patched: the touched requests, whose old rows
-    are gone), for every ministry reviewing them; `table` None (normalised scoring): none."""
+    are gone), for every ministry reviewing them; `table` None (normalised scoring): none.
+    Stored ministry by ministry (rank_stability reads one ministry's rows at a time: the
+    others' row groups are skipped, 0.48 -> 0.29 s for five at 1M)."""
     if table is None:
         con.execute(f"DROP TABLE IF EXISTS state.{LOO_TABLE}")
         return
@@ -547,11 +549,20 @@ def _left_out_scores(
             f"CREATE OR REPLACE TABLE {table} AS SELECT NULL::VARCHAR AS left_out, submission_id, "
             f"{', '.join(SCORE_COLUMNS)} FROM {scores} LIMIT 0"
         )
+    if not params["trim_reviews"]:  # plain means: every ministry in one pass
+        weights = ", ".join(sql_literal(params[w]) for w in SCORING_ARGS[:3])
+        with insertion_order(con):
+            con.execute(
+                f"INSERT INTO {table} BY NAME "
+                f"FROM compute_left_out_scores({day}, {weights}) ORDER BY left_out"
+            )
+        return
+    args = ", ".join(sql_literal(params[a]) for a in SCORING_ARGS)
     ministries = [
         r[0]
         for r in con.execute(f"SELECT DISTINCT ministry_key FROM reviews_as_of({day}) ORDER BY 1").fetchall()
     ]
-    for ministry in map(sql_literal, ministries):
+    for ministry in map(sql_literal, ministries):  # trimmed means: one ministry at a time
         con.execute(
             f"""
             INSERT INTO {table}

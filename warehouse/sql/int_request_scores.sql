@@ -6,6 +6,22 @@
 CREATE OR REPLACE MACRO trimmed_mean(x) AS
     CASE WHEN count(x) >= 5 THEN (sum(x) - min(x) - max(x)) / (count(x) - 2) ELSE sum(x) / count(x) END;
 
+-- A request's score: the weighted mean of the criteria averages that are present, rounded to
+-- 4 places (NULL when none is).
+CREATE OR REPLACE MACRO weighted_score(avg_cooperation, avg_prospects, avg_business, w_cooperation, w_prospects, w_business) AS
+    round(
+        (coalesce(w_cooperation * avg_cooperation, 0)
+            + coalesce(w_prospects * avg_prospects, 0)
+            + coalesce(w_business * avg_business, 0))
+        / nullif(
+            (CASE WHEN avg_cooperation IS NULL THEN 0 ELSE w_cooperation END)
+            + (CASE WHEN avg_prospects IS NULL THEN 0 ELSE w_prospects END)
+            + (CASE WHEN avg_business IS NULL THEN 0 ELSE w_business END),
+            0
+        ),
+        4
+    );
+
 -- Per counted request: its reviews' mean per criterion (not-rated left out, trimmed values
 -- left out) and the weighted mean of the criteria that are present, each rounded to 4
 -- places. The score is computed from the rounded averages, so it can be recomputed from
@@ -112,18 +128,8 @@ SELECT
     p.avg_cooperation,
     p.avg_prospects,
     p.avg_business,
-    round(
-        (coalesce(w_cooperation * p.avg_cooperation, 0)
-            + coalesce(w_prospects * p.avg_prospects, 0)
-            + coalesce(w_business * p.avg_business, 0))
-        / nullif(
-            (CASE WHEN p.avg_cooperation IS NULL THEN 0 ELSE w_cooperation END)
-            + (CASE WHEN p.avg_prospects IS NULL THEN 0 ELSE w_prospects END)
-            + (CASE WHEN p.avg_business IS NULL THEN 0 ELSE w_business END),
-            0
-        ),
-        4
-    ) AS score
+    weighted_score(p.avg_cooperation, p.avg_prospects, p.avg_business, w_cooperation, w_prospects, w_business)
+        AS score
 FROM requests_as_of(d) AS q
 LEFT JOIN per_request AS p USING (submission_id);
 
@@ -133,3 +139,42 @@ CREATE OR REPLACE MACRO request_scores(
     d, w_cooperation, w_prospects, w_business, trim_reviews, normalize_ministries, exclude_ministry
 ) AS TABLE
 FROM compute_request_scores(d, w_cooperation, w_prospects, w_business, trim_reviews, normalize_ministries, exclude_ministry);
+
+-- Under the contract's plain means: each request's scores with one ministry's reviews left
+-- out, for every (request, ministry) of the reviews, in one pass. A request's sums and counts
+-- of each criterion less the left-out review's own: the same figures as
+-- compute_request_scores(..., false, false, that ministry) (one exact integer sum divided
+-- once, as avg() of the DECIMALs does; every row identical at 1M), from one aggregation and
+-- one join instead of five aggregations of every review (1M requests: 4.2 -> 1.2 s).
+CREATE OR REPLACE MACRO compute_left_out_scores(d, w_cooperation, w_prospects, w_business) AS TABLE
+WITH totals AS (
+    SELECT
+        submission_id,
+        count(*) FILTER (
+            WHERE cooperation IS NOT NULL OR prospects IS NOT NULL OR business IS NOT NULL
+        ) AS n_reviews,
+        sum(cooperation) AS s_cooperation, count(cooperation) AS n_cooperation,
+        sum(prospects) AS s_prospects, count(prospects) AS n_prospects,
+        sum(business) AS s_business, count(business) AS n_business
+    FROM reviews_as_of(d)
+    GROUP BY submission_id
+),
+without AS (
+    SELECT
+        r.ministry_key AS left_out,
+        r.submission_id,
+        t.n_reviews - (r.cooperation IS NOT NULL OR r.prospects IS NOT NULL OR r.business IS NOT NULL)::INTEGER
+            AS n_reviews,
+        round((t.s_cooperation - coalesce(r.cooperation, 0))
+            / nullif(t.n_cooperation - (r.cooperation IS NOT NULL)::INTEGER, 0), 4) AS avg_cooperation,
+        round((t.s_prospects - coalesce(r.prospects, 0))
+            / nullif(t.n_prospects - (r.prospects IS NOT NULL)::INTEGER, 0), 4) AS avg_prospects,
+        round((t.s_business - coalesce(r.business, 0))
+            / nullif(t.n_business - (r.business IS NOT NULL)::INTEGER, 0), 4) AS avg_business
+    FROM reviews_as_of(d) AS r
+    JOIN totals AS t USING (submission_id)
+)
+SELECT
+    *,
+    weighted_score(avg_cooperation, avg_prospects, avg_business, w_cooperation, w_prospects, w_business) AS score
+FROM without;
