@@ -18,12 +18,16 @@ DAY = dt.date(2020, 2, 3)
 MINISTRIES = ("MOFA", "MOEF", "KOTRA", "KOICA", "KIND")
 rating = st.one_of(st.none(), st.integers(1, 5))
 # Per request: the ministries reviewing it, each with its three ratings.
-reviews_of_a_request = st.dictionaries(st.sampled_from(MINISTRIES), st.tuples(rating, rating, rating), max_size=5)
+reviews_of_a_request = st.dictionaries(
+    st.sampled_from(MINISTRIES), st.tuples(rating, rating, rating), max_size=5
+)
 weight = st.sampled_from([0.0, 0.5, 1.0, 2.0, 3.0])
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(requests=st.lists(reviews_of_a_request, min_size=1, max_size=6), weights=st.tuples(weight, weight, weight))
+@given(
+    requests=st.lists(reviews_of_a_request, min_size=1, max_size=6), weights=st.tuples(weight, weight, weight)
+)
 def test_one_pass_left_out_scores_equal_the_scores_computed_without_each_ministry(
     tmp_path_factory, requests, weights
 ):
