@@ -322,6 +322,7 @@ DAY_MACROS = (
     "waiting_reviews_as_of",
     "country_reviews_as_of",
     "request_scores",
+    "normalized_values",
 )
 DAY_TABLES = (
     "day_requests",
@@ -330,6 +331,7 @@ DAY_TABLES = (
     "touched_submissions",
     "touched_feedback",
     "touched_reviews",
+    "day_normalized_values",
 )
 # The newest day's reviews and request scores are kept (schema `state`, with the inputs key
 # they are of in state.day_layers), so that the night after a delivery touching few requests
@@ -341,6 +343,18 @@ STATE_TABLES = ("day_reviews", "day_request_scores")
 # reviewed (the others' are their scores: the same reviews). Patched as the others, they
 # spare the nightly one pass over every review per ministry (~0.4 s each at 1M).
 LOO_TABLE = "day_left_out_scores"
+# The scorings marts.ranking_variants ranks by, as (trim_reviews, normalize_ministries): the
+# order of its SQL.
+RANKING_METHODS = ((False, False), (True, False), (False, True))
+# Kept with them too: each request's scores under the ranking methods other than the run's
+# (columns `trimmed`, `normalized`: the method), which ranking_variants reads instead of
+# passes over every review (trimmed ~0.4 s, normalised ~1 s at 1M), and the normalised values
+# of each ministry's ratings (`normalized_values`) they are of. Patched with the others while
+# those values stay the same; when a delivery moves them (new or newer reviews change a
+# ministry's statistics), the normalised scores are computed whole again.
+VARIANTS_TABLE = "day_variant_scores"
+NORM_TABLE = "day_normalized_values"
+KEPT_TABLES = (*STATE_TABLES, LOO_TABLE, VARIANTS_TABLE, NORM_TABLE)
 # Columns no mart reads, left out of the day's tables: free text, and the lineage the
 # versioning macros ordered by (file hash, name, row). At 2M requests the descriptions alone
 # filled 500 MB (out of memory), and the lineage was ~40% of what was left. A mart reading a
@@ -498,8 +512,6 @@ def _materialize_day(
         _left_out_scores(con, day, params, scores, left_out, patch is not None)
     if patch:  # the day's layers: every request's rows again
         _review_macros(con, reviews)
-    if keep:
-        con.execute(f"CREATE OR REPLACE TABLE state.day_layers AS SELECT {sql_literal(keep)} AS inputs")
     # Every counted request is a row of the scores (a LEFT JOIN onto requests_as_of): the
     # requests are read from there, and their own copy goes.
     con.execute("DROP MACRO TABLE temp.requests_as_of")
@@ -508,6 +520,12 @@ def _materialize_day(
         f"SELECT * EXCLUDE ({', '.join(SCORE_COLUMNS)}) FROM {scores}"
     )
     con.execute("DROP TABLE temp.day_requests")
+    variants = [m for m in RANKING_METHODS if m != (params["trim_reviews"], params["normalize_ministries"])]
+    if keep:
+        _variant_scores(con, day, params, variants, patch)
+        con.execute(f"CREATE OR REPLACE TABLE state.day_layers AS SELECT {sql_literal(keep)} AS inputs")
+    else:
+        variants = []
     # The run's scoring from the day's table; with a ministry left out, from the kept scores
     # of the requests it reviewed (with every other column of theirs) and the day's table for
     # the others; any other scoring computed.
@@ -524,6 +542,23 @@ def _materialize_day(
             f"LEFT JOIN (SELECT * FROM {left_out} WHERE left_out = exclude_ministry) AS l USING (submission_id) "
             f"WHERE {run} AND exclude_ministry IS NOT NULL"
         )
+    if variants:  # the other ranking methods' scores (ranking_variants), under the run's weights
+        kept = f"{' AND '.join(f'{w} = {sql_literal(params[w])}' for w in SCORING_ARGS[:3])} AND exclude_ministry IS NULL"
+        kept += (
+            " AND ("
+            + " OR ".join(
+                f"(trim_reviews = {sql_literal(t)} AND normalize_ministries = {sql_literal(n)})"
+                for t, n in variants
+            )
+            + ")"
+        )
+        replaced = ", ".join(f"v.{c} AS {c}" for c in SCORE_COLUMNS)
+        parts.append(
+            f"SELECT s.* REPLACE ({replaced}) FROM {scores} AS s "
+            f"JOIN state.{VARIANTS_TABLE} AS v USING (submission_id) "
+            f"WHERE {kept} AND v.trimmed = trim_reviews AND v.normalized = normalize_ministries"
+        )
+        served = f"({served}) OR ({kept})"
     parts.append(
         f"SELECT * FROM compute_request_scores(d, {', '.join(SCORING_ARGS)}, exclude_ministry) WHERE NOT ({served})"
     )
@@ -571,6 +606,73 @@ def _left_out_scores(
             WHERE submission_id IN (SELECT submission_id FROM reviews_as_of({day}) WHERE ministry_key = {ministry})
             """
         )
+
+
+def _variant_scores(
+    con: duckdb.DuckDBPyConnection,
+    day: str,
+    params: dict,
+    variants: list[tuple[bool, bool]],
+    patch: str | None,
+) -> list[tuple[bool, bool]]:
+    """Write the kept scores of every request under the ranking methods `variants` (the
+    run's weights; `VARIANTS_TABLE`) and the normalised values they are of (`NORM_TABLE`),
+    the day's layers in place (requests and reviews: every request's). With `patch` (the
+    touched requests' rows, already gone from the other layers), the touched requests' rows
+    are computed again from their reviews alone; the normalised scores are, while the day's
+    normalised values are those kept, else every request's are. Returns the methods whose
+    scores were computed for every request."""
+    table, kept_values = f"state.{VARIANTS_TABLE}", f"state.{NORM_TABLE}"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE day_normalized_values AS FROM normalized_values({day}, true, NULL)"
+    )
+    same = (
+        patch is not None
+        and not con.execute(
+            f"SELECT count(*) FROM ((FROM temp.day_normalized_values EXCEPT FROM {kept_values}) "
+            f"UNION ALL (FROM {kept_values} EXCEPT FROM temp.day_normalized_values))"
+        ).fetchone()[0]
+    )
+    # The scores are computed with these values (those of every review) however few
+    # requests' reviews the layers' macros hold. Only for the calls below: it serves no
+    # scoring with a ministry left out.
+    con.execute(
+        "CREATE TEMP MACRO normalized_values(d, normalize, exclude_ministry) AS TABLE "
+        "SELECT * FROM temp.day_normalized_values WHERE normalize AND exclude_ministry IS NULL"
+    )
+    weights = ", ".join(sql_literal(params[w]) for w in SCORING_ARGS[:3])
+
+    def scores(methods: list[tuple[bool, bool]], where: str = "true") -> str:
+        return " UNION ALL ".join(
+            f"SELECT {sql_literal(t)} AS trimmed, {sql_literal(n)} AS normalized, submission_id, "
+            f"{', '.join(SCORE_COLUMNS)} FROM compute_request_scores({day}, {weights}, {sql_literal(t)}, "
+            f"{sql_literal(n)}, NULL) WHERE {where}"
+            for t, n in methods
+        )
+
+    whole = variants
+    if patch is None:
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS {scores(variants)}")
+    else:
+        whole = [] if same else [m for m in variants if m[1]]
+        touched = [m for m in variants if m not in whole]
+        if whole:  # the normalised values moved: every request's normalised scores
+            con.execute(f"DELETE FROM {table} WHERE normalized")
+            con.execute(f"INSERT INTO {table} {scores(whole)}")
+        con.execute(
+            f"DELETE FROM {table} WHERE {TOUCHED} AND NOT normalized"
+            if whole
+            else f"DELETE FROM {table} WHERE {TOUCHED}"
+        )
+        if touched:
+            _review_macros(con, "temp.touched_reviews")
+            con.execute(f"INSERT INTO {table} {scores(touched, patch)}")
+            _review_macros(con, f"state.{STATE_TABLES[0]}")
+    if not same:
+        con.execute(f"CREATE OR REPLACE TABLE {kept_values} AS FROM temp.day_normalized_values")
+    con.execute("DROP MACRO TABLE temp.normalized_values")
+    con.execute("DROP TABLE temp.day_normalized_values")
+    return whole
 
 
 # Marts kept for the latest snapshot only: one row per request (or per rating), or costly
@@ -677,22 +779,27 @@ def _touched_filter(con: duckdb.DuckDBPyConnection) -> str:
     return TOUCHED
 
 
-def _kept_key(con: duckdb.DuckDBPyConnection, path: Internal) -> str | None:
+def _kept_key(con: duckdb.DuckDBPyConnection, path: Internal, params: dict) -> str | None:
     """The inputs key of the newest day's layers kept in the state tables, if any (never on
     DuckLake). None, so that they are computed whole, not patched, if they hold other
-    requests than `submissions` (one row per request each: two counts, the tables'
-    metadata): a difference would be carried into every later patch."""
+    requests than `submissions` (one row per request each, one per request and ranking
+    method for the other methods' scores: counts from the tables' metadata): a difference
+    would be carried into every later patch."""
     if isinstance(path, Lake):
         return None
+    needed = [("hist", "submissions"), *(("state", t) for t in (STATE_TABLES[1], VARIANTS_TABLE, NORM_TABLE))]
+    listed = ", ".join(f"({sql_literal(schema)}, {sql_literal(table)})" for schema, table in needed)
     found = con.execute(
         f"SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-        f"AND (schema_name, table_name) IN (('state', {sql_literal(STATE_TABLES[1])}), ('hist', 'submissions'))"
+        f"AND (schema_name, table_name) IN ({listed})"
     ).fetchone()[0]
-    if found < 2:  # none kept yet, or a first build stopped before its latest-only marts
+    if found < len(needed):  # none kept yet, or a first build stopped before its latest-only marts
         return None
+    methods = sum(m != (params["trim_reviews"], params["normalize_ministries"]) for m in RANKING_METHODS)
     return con.execute(
         f"SELECT max(inputs) FROM state.day_layers "
-        f"WHERE (SELECT count(*) FROM hist.submissions) = (SELECT count(*) FROM state.{STATE_TABLES[1]})"
+        f"WHERE (SELECT count(*) FROM hist.submissions) = (SELECT count(*) FROM state.{STATE_TABLES[1]}) "
+        f"AND (SELECT count(*) FROM state.{VARIANTS_TABLE}) = {methods} * (SELECT count(*) FROM hist.submissions)"
     ).fetchone()[0]
 
 
@@ -796,7 +903,7 @@ def build_snapshots(path: Internal, dates: list[dt.date], params: dict, latest: 
             "SELECT inputs, loads, coalesce(patched, 0) FROM ops.snapshots WHERE with_latest"
         ).fetchone() or (None, None, 0)
         held_key = held[0]
-        state_key = _kept_key(con, path)
+        state_key = _kept_key(con, path, params)
         # The day before the first date, if built: a backfill builds one day per call.
         before = [d for d in existing if d < min(dates)]
         previous = (max(before), existing[max(before)][0]) if before else None

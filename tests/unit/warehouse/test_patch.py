@@ -56,6 +56,10 @@ CHANGES = {
         [submission("S\x00", "THA"), submission("S4", row=3)],
     ),
 }
+# The changes that move the normalised values of ratings (a ministry's counted ratings
+# change): the normalised scores kept for ranking_variants are computed whole again, not
+# patched.
+MOVE_NORMALISED = {"withdrawal", "new review", "newer review", "waiting review's request", "new ministry"}
 
 
 def deliver(g: Given, change: str, sha: str = "new") -> None:
@@ -89,7 +93,7 @@ def marts(path, as_of: dt.date) -> dict:
                 "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'state'"
             ).fetchall()
         }
-        for table in (*db.STATE_TABLES, db.LOO_TABLE):
+        for table in db.KEPT_TABLES:
             # the scores with a ministry left out: kept unless the scoring normalises
             tables[table] = (
                 con.execute(f"SELECT * FROM state.{table} ORDER BY ALL").fetchall() if table in kept else None
@@ -157,15 +161,18 @@ def test_a_delivery_patches_the_per_request_marts_into_the_rows_of_a_full_build(
     out = tmp_path / "kcity.duckdb"
     db.publish(g.path, out)
     patched_build, patched_publish = spy(monkeypatch, "_patch_latest"), spy(monkeypatch, "_patch_published")
-    layers = []
-    real = db._materialize_day
+    layers, whole = [], []
+    real, real_variants = db._materialize_day, db._variant_scores
     monkeypatch.setattr(db, "_materialize_day", lambda *a, **k: layers.append(k) or real(*a, **k))
+    monkeypatch.setattr(db, "_variant_scores", lambda *a: whole.append(real_variants(*a)) or whole[-1])
     deliver(g, change)
     assert db.build_snapshots(g.path, [D2], params) == [D2]
     db.publish(g.path, out)
     assert (len(patched_build), len(patched_publish)) == (1, 1)
-    # The kept layers patched too: only the touched requests' rows computed.
+    # The kept layers patched too: only the touched requests' rows computed; every request's
+    # normalised scores only when the normalised values moved.
     assert len(layers) == 1 and layers[0]["patch"] is not None and layers[0]["keep"] is not None
+    assert whole == [[(False, True)] if change in MOVE_NORMALISED else []]
 
     reference = from_scratch(tmp_path, "scratch.duckdb", [(D1, []), (D2, [change])], params)
     assert marts(g.path, D2) == marts(reference.path, D2)
