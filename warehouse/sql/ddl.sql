@@ -1,8 +1,9 @@
 -- Internal warehouse: only the pipeline opens it (a DuckDB file, or DuckLake: same SQL).
 -- raw: every row as read (text), with lineage (sha256, row_number).
 -- stg: validated, typed rows.  ops: ledgers and quarantine.  hist: mart snapshots by as_of.
--- state: the newest day's layers (reviews, request scores, scores with a ministry left out)
---   kept for the next night to patch.
+-- state: the newest day's layers (reviews, request scores, scores with a ministry left out,
+--   scores under the other ranking methods, normalised rating values) kept for the next
+--   night to patch.
 -- No PRIMARY KEY clauses (DuckLake has none): every write replaces by key (DELETE, then
 -- INSERT, in one transaction) and warehouse/checks/keys_unique.sql checks the keys each run.
 -- Columns added after the first release are in CREATE TABLE and in an ALTER below (for
@@ -65,9 +66,8 @@ CREATE TABLE IF NOT EXISTS ops.snapshots (
     patched BIGINT DEFAULT 0
 );
 
--- The inputs key of the layers in state.day_reviews, state.day_request_scores and
--- state.day_left_out_scores (written
--- with them by warehouse/db.py, _materialize_day; no row: none kept).
+-- The inputs key of the layers kept in schema state (warehouse/db.py, KEPT_TABLES; written
+-- with them by _materialize_day; no row: none kept).
 CREATE TABLE IF NOT EXISTS state.day_layers (inputs VARCHAR);
 
 CREATE TABLE IF NOT EXISTS raw.submission_rows (
