@@ -97,6 +97,12 @@ def load_content(
     with connect(path) as con:
         if not isinstance(path, Lake):  # a DuckLake instance is shared by the run's connections
             con.execute(f"SET memory_limit = {sql_literal(LOAD_MEMORY_LIMIT)}")
+            # One DuckDB thread: the other core validates the next batch (tasks/ingest.Ahead).
+            # A batch's insert from Arrow ran slower on two threads than on one (a 200k-row
+            # form file: 0.42 -> 0.15-0.19 s without the limit, 0.50 -> 0.39 s with it), and
+            # the whole 1M load in-process 17.8 -> 15.9-16.5 s (bench/RESULTS.md, seventeenth
+            # session).
+            con.execute("SET threads = 1")
         con.execute("BEGIN TRANSACTION")
         try:
             if replay:
