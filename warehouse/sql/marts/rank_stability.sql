@@ -1,9 +1,12 @@
 -- marts.rank_stability: for each shortlisted country, its rank with one ministry's reviews
 -- left out ($exclude_ministry; built once per ministry that reviewed as of the date).
+-- The ranking with every review is the day's country_summary (a daily mart: built before
+-- the latest-only marts, from the same country_scores), read rather than computed again
+-- once per ministry.
 WITH base AS (
     SELECT country_iso3, rank
-    FROM country_scores($as_of::DATE, $w_cooperation, $w_prospects, $w_business, $shortlist_size, $trim_reviews, $normalize_ministries, NULL)
-    WHERE shortlisted
+    FROM hist.country_summary
+    WHERE as_of = $as_of::DATE AND shortlisted
 ),
 without AS (
     FROM country_scores($as_of::DATE, $w_cooperation, $w_prospects, $w_business, $shortlist_size, $trim_reviews, $normalize_ministries, $exclude_ministry)
