@@ -100,7 +100,7 @@ def load_content(
             # One DuckDB thread: the other core validates the next batch (tasks/ingest.Ahead).
             # A batch's insert from Arrow ran slower on two threads than on one (a 200k-row
             # form file: 0.42 -> 0.15-0.19 s without the limit, 0.50 -> 0.39 s with it), and
-            # the whole 1M load in-process 17.8 -> 15.9-16.5 s (bench/RESULTS.md, seventeenth
+            # the whole 1M load in-process 17.8 -> 14.7-16.5 s (bench/RESULTS.md, seventeenth
             # session).
             con.execute("SET threads = 1")
         con.execute("BEGIN TRANSACTION")
