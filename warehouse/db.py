@@ -570,6 +570,11 @@ def _materialize_day(
     )
 
 
+def _weights(params: dict) -> str:
+    """The scoring's three criterion weights, as the macros' literal arguments."""
+    return ", ".join(sql_literal(params[w]) for w in SCORING_ARGS[:3])
+
+
 def _left_out_scores(
     con: duckdb.DuckDBPyConnection, day: str, params: dict, scores: str, table: str | None, patch: bool
 ) -> None:
@@ -587,7 +592,7 @@ def _left_out_scores(
             f"{', '.join(SCORE_COLUMNS)} FROM {scores} LIMIT 0"
         )
     if not params["trim_reviews"]:  # plain means: every ministry in one pass
-        weights = ", ".join(sql_literal(params[w]) for w in SCORING_ARGS[:3])
+        weights = _weights(params)
         with insertion_order(con):
             con.execute(
                 f"INSERT INTO {table} BY NAME "
@@ -642,7 +647,7 @@ def _variant_scores(
         "CREATE TEMP MACRO normalized_values(d, normalize, exclude_ministry) AS TABLE "
         "SELECT * FROM temp.day_normalized_values WHERE normalize AND exclude_ministry IS NULL"
     )
-    weights = ", ".join(sql_literal(params[w]) for w in SCORING_ARGS[:3])
+    weights = _weights(params)
 
     def scores(methods: list[tuple[bool, bool]], where: str = "true") -> str:
         return " UNION ALL ".join(
@@ -661,11 +666,7 @@ def _variant_scores(
         if whole:  # the normalised values moved: every request's normalised scores
             con.execute(f"DELETE FROM {table} WHERE normalized")
             con.execute(f"INSERT INTO {table} {scores(whole)}")
-        con.execute(
-            f"DELETE FROM {table} WHERE {TOUCHED} AND NOT normalized"
-            if whole
-            else f"DELETE FROM {table} WHERE {TOUCHED}"
-        )
+        con.execute(f"DELETE FROM {table} WHERE {TOUCHED}{' AND NOT normalized' if whole else ''}")
         if touched:
             _review_macros(con, "temp.touched_reviews")
             con.execute(f"INSERT INTO {table} {scores(touched, patch)}")
