@@ -1030,6 +1030,8 @@ def _literal(text: str) -> str:
 # Published tables that change without the snapshot changing (a run, a rejected file, a file
 # removed from the inbox): a light publish replaces just these.
 RUN_TABLES = ("load_report", "run_ledger")
+# The published tables of warehouse/sql/published patched with the marts (`_patch_published`).
+PATCHED_TABLES = ("reviews_waiting",)
 
 
 def publish(internal: Internal, published: Path) -> dt.date | None:
@@ -1086,7 +1088,7 @@ def publish(internal: Internal, published: Path) -> dt.date | None:
                 for name in (*MARTS, "reviews_waiting"):
                     con.execute(f"UPDATE pub.marts.{name} SET as_of = {sql_literal(latest)}")
             elif patch is not None:
-                _patch_published(con, latest)
+                _patch_published(con, latest, _touched_filter(con))
             elif not light:
                 con.execute("CREATE SCHEMA pub.marts")
                 for mart in MARTS:
@@ -1104,7 +1106,9 @@ def publish(internal: Internal, published: Path) -> dt.date | None:
                     "SELECT * FROM hist.country_summary ORDER BY as_of, rank NULLS LAST, country_iso3"
                 )
             for name in ("load_report", "quarantine", "reviews_waiting", "run_ledger"):
-                if (light or redated) and name not in RUN_TABLES:
+                if ((light or redated) and name not in RUN_TABLES) or (
+                    patch is not None and name in PATCHED_TABLES
+                ):
                     continue
                 text, used = select_sql(f"published/{name}", {"as_of": latest})
                 con.execute(f"CREATE OR REPLACE TABLE pub.marts.{name} AS {text}", used)
@@ -1138,10 +1142,12 @@ def publish(internal: Internal, published: Path) -> dt.date | None:
     return latest
 
 
-def _patch_published(con: duckdb.DuckDBPyConnection, latest: dt.date) -> None:
+def _patch_published(con: duckdb.DuckDBPyConnection, latest: dt.date, listed: str) -> None:
     """In the copy of the published file (attached as pub): the rows of the requests in
     `touched` replaced from the latest snapshot in the per-request marts, appended in their
-    published order, every other row re-dated; the small marts replaced whole."""
+    published order, every other row re-dated; the small marts replaced whole. The reviews
+    waiting for their request the same way (`listed`: `_touched_filter`): a review starts or
+    stops waiting, or gets a newer version, only with a load holding a row of its request."""
     day = sql_literal(latest)
     touched = TOUCHED
     for mart in MARTS:
@@ -1158,6 +1164,15 @@ def _patch_published(con: duckdb.DuckDBPyConnection, latest: dt.date) -> None:
                 f"CREATE OR REPLACE TABLE pub.marts.{mart} AS SELECT * FROM hist.{mart} "
                 f"WHERE as_of = {day} ORDER BY {PUBLISH_ORDER.get(mart, 'ALL')}"
             )
+    # Looked up by literal ids: they reach the scan of the staged feedback (1M requests,
+    # ~1,000 touched: 0.26 s for the table whole, 0.10 s patched; by the subquery 0.21 s).
+    text, used = select_sql("published/reviews_waiting", {"as_of": latest})
+    con.execute(f"DELETE FROM pub.marts.reviews_waiting WHERE {touched}")
+    con.execute(f"UPDATE pub.marts.reviews_waiting SET as_of = {day}")
+    with insertion_order(con):
+        con.execute(
+            f"INSERT INTO pub.marts.reviews_waiting BY NAME SELECT * FROM (\n{inline(text, used)}\n) WHERE {listed}"
+        )
 
 
 @contextlib.contextmanager

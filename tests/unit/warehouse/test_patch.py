@@ -44,6 +44,12 @@ CHANGES = {
     "newer review": ("feedback", "2020-02-04", [review("S1", "MOFA", 1, 5, None, reviewed="2020-04-02")]),
     "waiting review's request": ("submissions", "2020-02-04", [submission("S9", "VNM")]),
     "new ministry": ("feedback", "2020-02-04", [review("S6", "MOLIT", 5, 5, 5)]),
+    "review waiting for a new id": ("feedback", "2020-02-04", [review("S10", "MOFA", 3, 3, 3)]),
+    "newer waiting review": (
+        "feedback",
+        "2020-02-04",
+        [review("S9", "KOTRA", 4, 4, 4, reviewed="2020-04-02")],
+    ),
     "dated before the held day": (
         "submissions",
         "2020-02-02",
@@ -62,7 +68,9 @@ CHANGES = {
 MOVE_NORMALISED = {"withdrawal", "new review", "newer review", "waiting review's request", "new ministry"}
 
 
-def deliver(g: Given, change: str, sha: str = "new") -> None:
+def deliver(g: Given, change: str, sha: str = "new0") -> None:
+    """The change as a file of its own (named after `sha`: published with its rows' lineage,
+    so a build from scratch names its first delivery the same, `from_scratch`)."""
     source, day, rows = CHANGES[change]
     name = f"MOLIT_{sha}.csv" if source == "feedback" else f"{sha}.csv"
     g.file(sha, source, day, name, rows)
