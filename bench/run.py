@@ -57,23 +57,36 @@ PARTS = (
     ("snapshot", "snapshot-dates", "build-snapshots"),
     ("publish", "record-run-days", "publish"),
 )
+# And the flow run's end: from its last task's finish to its own. Prefect's heartbeat thread
+# sleeps in steps of one second and the flow run waits for it to wake (prefect/flow_engine.py,
+# _send_heartbeats): every flow run lasts a whole number of seconds (plus ~25 ms) from its
+# start, the no-op flow of the prefect floor too (bench/RESULTS.md, eighteenth session).
+END_WAIT = "end wait"
 _FINISHED = re.compile(
-    r"^(\d\d):(\d\d):(\d\d(?:\.\d+)?) \| \w+ *\| Task run '(.+)-[0-9a-f]+' - Finished in state"
+    r"^(\d\d):(\d\d):(\d\d(?:\.\d+)?) \| \w+ *\| (Task|Flow) run '(.+?)(?:-[0-9a-f]+)?' - Finished in state"
 )
 
 
 def run_parts(log: str) -> dict[str, float]:
-    """Seconds of each part of PARTS in one run's log (those whose two tasks finished)."""
-    finished = {}
+    """Seconds of each part of PARTS in one run's log (those whose two tasks finished), and
+    the flow run's END_WAIT (when it finished after a task)."""
+    finished, last_task, flow_end = {}, None, None
     for line in log.splitlines():
         if m := _FINISHED.match(line):
-            hours, minutes, seconds, task = m.groups()
-            finished[task] = int(hours) * 3600 + int(minutes) * 60 + float(seconds)
-    return {
+            hours, minutes, seconds, kind, name = m.groups()
+            at = int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+            if kind == "Task":
+                finished[name], last_task = at, at
+            else:
+                flow_end = at
+    parts = {
         part: (finished[end] - finished[start]) % 86400  # a run across midnight
         for part, start, end in PARTS
         if start in finished and end in finished
     }
+    if last_task is not None and flow_end is not None:
+        parts[END_WAIT] = (flow_end - last_task) % 86400
+    return parts
 
 
 class BenchError(Exception):
@@ -189,7 +202,7 @@ class Bench:
                 before()
             logged = self.log.stat().st_size if self.log.exists() else 0
             wall, rss = timed(cmd, env, self.log)
-            if cmd[0] == KCITY:
+            if cmd[0] == KCITY or name == "prefect floor":
                 with open(self.log, encoding="utf-8", errors="replace") as f:
                     f.seek(logged)
                     self.parts.setdefault(name, []).append(run_parts(f.read()))
@@ -461,7 +474,7 @@ class Bench:
 
     def parts_table(self) -> list[str]:
         """Lines of a table of the kcity runs' parts (medians), with full 2x's ratio to full."""
-        names = [part for part, _, _ in PARTS]
+        names = [*(part for part, _, _ in PARTS), END_WAIT]
 
         def median_parts(runs: list[dict[str, float]]) -> dict[str, float]:
             return {
@@ -475,8 +488,10 @@ class Bench:
             return []
         rows = [
             "",
-            "Parts of the kcity runs (median s, between tasks' finishes in Prefect's log; "
-            "the rest is start, imports and the other tasks):",
+            "Parts of the runs (median s, between tasks' finishes in Prefect's log; end wait: from "
+            "the last task's finish to the flow run's, where it waits for Prefect's heartbeat thread, "
+            "which wakes once a second: a flow run lasts whole seconds; the rest is start, imports "
+            "and the other tasks):",
             "",
             f"| case | {' | '.join(names)} | rest |",
             "|---|" + "---:|" * (len(names) + 1),

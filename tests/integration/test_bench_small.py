@@ -28,14 +28,16 @@ def test_small_benchmark_runs_and_reconciles(tmp_path):
                  "backfill 30d", "peer (dlt)", "full 2x", "xlsx kcity", "xlsx calamine"):  # fmt: skip
         assert f"| {case} |" in table, table
     assert "Peak RSS of full" in table
-    # Each kcity run split into its parts from the Prefect log it wrote.
+    # Each kcity run split into its parts (and its flow run's end wait) from the Prefect log
+    # it wrote; the no-op flow's run has only the end wait.
     parts = {
-        line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:5]]
-        for line in table.split("Parts of the kcity runs")[1].splitlines()
+        line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:6]]
+        for line in table.split("Parts of the runs")[1].splitlines()
         if line.startswith("| ") and not line.startswith("| case")
     }
     for case in ("full", "nothing new", "nothing new next day", "one new day", "full 2x"):
         assert all(float(c) >= 0 for c in parts[case]), (case, parts)
+    assert parts["prefect floor"][:3] == ["", "", ""] and float(parts["prefect floor"][3]) >= 0, parts
     assert all(c.endswith("×") for c in parts["full 2x / full"]), parts
 
 

@@ -1,5 +1,5 @@
-"""The benchmark splits each `kcity` run into loading, snapshot and publish from the
-Prefect log the run writes (bench/run.py, run_parts)."""
+"""The benchmark splits each `kcity` run into loading, snapshot and publish, and the flow run's
+wait at its end, from the Prefect log the run writes (bench/run.py, run_parts)."""
 
 import pytest
 
@@ -29,6 +29,7 @@ def test_a_runs_parts_are_read_from_its_task_finishes():
         "loading": pytest.approx(45.611 - 45.118),
         "snapshot": pytest.approx(54.941 - 45.611),
         "publish": pytest.approx(59.099 - 55.121),
+        "end wait": pytest.approx(59.909 - 59.099),  # the flow run's end after its last task
     }
 
 
@@ -36,5 +37,16 @@ def test_a_run_across_midnight_and_a_part_that_did_not_finish():
     log = LOG.replace("05:20:4", "23:59:5").replace("05:20:5", "00:00:0")
     parts = run_parts(log)
     assert parts["snapshot"] == pytest.approx(4.941 + 60 - 55.611)
+    assert parts["end wait"] == pytest.approx(0.909 - 0.099)
     cut = run_parts(log.split("record-run-days")[0])  # stopped before publishing
     assert set(cut) == {"loading", "snapshot"}
+
+
+def test_the_prefect_floors_no_op_flow_has_only_its_end_wait():
+    log = """\
+20:02:02.024 | INFO    | Flow run 'discreet-firefly' - Beginning flow run 'discreet-firefly' for flow 'bench-noop'
+20:02:02.041 | INFO    | Task run 'nothing-0a3' - Finished in state Completed()
+20:02:02.047 | INFO    | Task run 'nothing-5c1' - Finished in state Completed()
+20:02:03.048 | INFO    | Flow run 'discreet-firefly' - Finished in state Completed()
+"""
+    assert run_parts(log) == {"end wait": pytest.approx(3.048 - 2.047)}
