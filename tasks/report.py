@@ -307,7 +307,7 @@ def render(m: dict[str, list[Row]], generated: dt.datetime, digest: str = "") ->
     ]
     cols = {"submission_id": "Request", "country_name": "Country", "category": "Category",
             "project_title": "Project", "score": "Score"}  # fmt: skip
-    for office in ("railway", "road", "airport"):
+    for office in ROUTED_OFFICES:
         rows = sorted(
             (r for r in subs if r["office"] == office),
             key=lambda r: (*_last_if_null(r["country_name"]), r["submission_id"]),
@@ -365,6 +365,7 @@ def render(m: dict[str, list[Row]], generated: dt.datetime, digest: str = "") ->
 
 
 ROUTED_LISTED = 100  # requests listed per office in the report
+ROUTED_OFFICES = ("railway", "road", "airport")  # the offices whose requests it lists
 # The published tables the report reads (submissions only in part: see read_marts).
 REPORT_MARTS = ["headline", "track_summary", "country_summary", "office_routing", "ranking_variants",
                 "rank_stability", "load_report", "quarantine", "submissions"]  # fmt: skip
@@ -383,15 +384,20 @@ def read_marts(con: duckdb.DuckDBPyConnection) -> dict[str, list[Row]]:
     small = ("headline", "track_summary", "country_summary", "office_routing", "ranking_variants",
              "rank_stability", "load_report")  # fmt: skip
     marts = {n: _rows(con, f"SELECT * FROM marts.{n}") for n in small}
+    # The first of each office by a top-N each (1M requests: 0.015 s; one window over the
+    # three offices' requests sorted them all, 0.057 s).
     marts["submissions"] = _rows(
         con,
-        f"""
-        SELECT submission_id, country_iso3, country_name, category, project_title, score, office
-        FROM marts.submissions
-        WHERE office IN ('railway', 'road', 'airport')
-        QUALIFY row_number() OVER (PARTITION BY office ORDER BY score DESC NULLS LAST, submission_id)
-            <= {ROUTED_LISTED:d}
-        """,
+        "\nUNION ALL\n".join(
+            f"""(
+            SELECT submission_id, country_iso3, country_name, category, project_title, score, office
+            FROM marts.submissions
+            WHERE office = '{office}'
+            ORDER BY score DESC NULLS LAST, submission_id
+            LIMIT {ROUTED_LISTED:d}
+            )"""
+            for office in ROUTED_OFFICES
+        ),
     )
     marts["office_counts"] = _rows(
         con, "SELECT office, count(*) AS n FROM marts.submissions GROUP BY office ORDER BY office"
