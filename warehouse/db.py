@@ -1043,8 +1043,8 @@ def publish(internal: Internal, published: Path) -> dt.date | None:
     the copy's snapshot tables are re-dated to it and the history and run tables replaced:
     the same rows as a full publish, without copying millions of rows again. When it was
     built from the published one's loads plus new ones touching few requests, the copy's
-    per-request tables have those requests' rows replaced (appended after the others, in
-    their order) and every other table is replaced. Patched rows accumulate until a full
+    per-request tables and its waiting reviews have those requests' rows replaced (appended
+    after the others, in their order) and every other table is replaced. Patched rows accumulate until a full
     publish (`PATCH_SHARE`), which writes every table in order again.
     """
     published.parent.mkdir(parents=True, exist_ok=True)
