@@ -806,6 +806,17 @@ def _kept_key(con: duckdb.DuckDBPyConnection, path: Internal, params: dict) -> s
     ).fetchone()[0]
 
 
+def _redate(con: duckdb.DuckDBPyConnection, table: str, day: str) -> None:
+    """Every row of `table` under the date `day` (a DATE literal), in its place. Writing the
+    column anew (ALTER ... USING a constant: one constant segment per row group) rather than
+    updating each row: for the 8M ratings of score_breakdown at 1M requests 0.04 s, where an
+    UPDATE took 0.06-0.17 s and its commit up to 0.3 s more (the changed rows logged). Column
+    order, descriptions and row order stay; in a transaction it rolls back like an UPDATE.
+    Before any DELETE of the same transaction (an ALTER follows no local change). Not on
+    DuckLake, where a type change must be a promotion (nothing calls it there)."""
+    con.execute(f"ALTER TABLE {table} ALTER as_of SET DATA TYPE DATE USING ({day})")
+
+
 def _patch_latest(con: duckdb.DuckDBPyConnection, as_of: dt.date, params: dict, listed: str) -> None:
     """Bring the per-request latest-only marts to `as_of` (its layers materialised): the rows
     of the requests in `touched` (`listed`: `_touched_filter`) replaced, every other row
@@ -813,8 +824,8 @@ def _patch_latest(con: duckdb.DuckDBPyConnection, as_of: dt.date, params: dict, 
     values = {"as_of": as_of, **params, "exclude_ministry": None}
     for mart in PATCHED_MARTS:
         text, _ = select_sql(f"marts/{mart}", values)
+        _redate(con, f"hist.{mart}", sql_literal(as_of))
         con.execute(f"DELETE FROM hist.{mart} WHERE {TOUCHED}")
-        con.execute(f"UPDATE hist.{mart} SET as_of = {sql_literal(as_of)}")
         with insertion_order(con):
             con.execute(
                 f"INSERT INTO hist.{mart} BY NAME SELECT * FROM (\n{inline(text, values)}\n) WHERE {listed}"
@@ -962,9 +973,9 @@ def build_snapshots(path: Internal, dates: list[dt.date], params: dict, latest: 
         if latest_day in built:  # their tables are about to be replaced
             con.execute("UPDATE ops.snapshots SET with_latest = false")
             day = sql_literal(latest_day)
-            if redate:  # the rows they hold, under the newest date (8M ratings at 1M: 0.1 s)
+            if redate:  # the rows they hold, under the newest date (8M ratings at 1M: 0.04 s)
                 for mart in sorted(LATEST_ONLY):
-                    con.execute(f"UPDATE hist.{mart} SET as_of = {day}")
+                    _redate(con, f"hist.{mart}", day)
                 con.execute(
                     f"UPDATE ops.snapshots SET with_latest = true, patched = {held[2]} WHERE as_of = {day}"
                 )
@@ -1086,7 +1097,7 @@ def publish(internal: Internal, published: Path) -> dt.date | None:
         try:
             if redated:  # the same rows under the new date
                 for name in (*MARTS, "reviews_waiting"):
-                    con.execute(f"UPDATE pub.marts.{name} SET as_of = {sql_literal(latest)}")
+                    _redate(con, f"pub.marts.{name}", sql_literal(latest))
             elif patch is not None:
                 _patch_published(con, latest, _touched_filter(con))
             elif not light:
@@ -1155,8 +1166,8 @@ def _patch_published(con: duckdb.DuckDBPyConnection, latest: dt.date, listed: st
     touched = TOUCHED
     for mart in MARTS:
         if mart in PATCHED_MARTS:
+            _redate(con, f"pub.marts.{mart}", day)
             con.execute(f"DELETE FROM pub.marts.{mart} WHERE {touched}")
-            con.execute(f"UPDATE pub.marts.{mart} SET as_of = {day}")
             with insertion_order(con):
                 con.execute(
                     f"INSERT INTO pub.marts.{mart} BY NAME SELECT * FROM hist.{mart} "
@@ -1170,8 +1181,8 @@ def _patch_published(con: duckdb.DuckDBPyConnection, latest: dt.date, listed: st
     # Looked up by literal ids: they reach the scan of the staged feedback (1M requests,
     # ~1,000 touched: 0.26 s for the table whole, 0.10 s patched; by the subquery 0.21 s).
     text, used = select_sql("published/reviews_waiting", {"as_of": latest})
+    _redate(con, "pub.marts.reviews_waiting", day)
     con.execute(f"DELETE FROM pub.marts.reviews_waiting WHERE {touched}")
-    con.execute(f"UPDATE pub.marts.reviews_waiting SET as_of = {day}")
     with insertion_order(con):
         con.execute(
             f"INSERT INTO pub.marts.reviews_waiting BY NAME SELECT * FROM (\n{inline(text, used)}\n) WHERE {listed}"
