@@ -20,8 +20,7 @@ from warehouse.backend import Internal
 @task(name="prepare-warehouse")
 def prepare_warehouse(internal: Internal, files: list[InboxFile], up_to: dt.date) -> dict[str, str]:
     """Create what is missing, record every inbox path seen; return sha256 -> loaded path."""
-    db.init_warehouse(internal)
-    db.record_inbox_files(
+    return db.prepare_warehouse(
         internal,
         [
             {
@@ -38,7 +37,6 @@ def prepare_warehouse(internal: Internal, files: list[InboxFile], up_to: dt.date
         ],
         up_to,
     )
-    return db.loaded_hashes(internal)
 
 
 @task(name="known-hashes")
