@@ -366,7 +366,6 @@ def render(m: dict[str, list[Row]], generated: dt.datetime, digest: str = "") ->
 
 ROUTED_LISTED = 100  # requests listed per office in the report
 ROUTED_OFFICES = ("railway", "road", "airport")  # the offices whose requests it lists
-# The published tables the report reads (submissions only in part: see read_marts).
 DIGEST_META = "kcity-report-inputs"
 _WRITTEN_DIGEST = re.compile(rf"<meta name='{DIGEST_META}' content='([0-9a-f]+)'>")
 
