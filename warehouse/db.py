@@ -835,8 +835,9 @@ def _redate(con: duckdb.DuckDBPyConnection, table: str, day: str) -> None:
     updating each row: for the 8M ratings of score_breakdown at 1M requests 0.04 s, where an
     UPDATE took 0.06-0.17 s and its commit up to 0.3 s more (the changed rows logged). Column
     order, descriptions and row order stay; in a transaction it rolls back like an UPDATE.
-    Before any DELETE of the same transaction (an ALTER follows no local change). Not on
-    DuckLake, where a type change must be a promotion (nothing calls it there)."""
+    Call it before any other change to the table in the same transaction: DuckDB refuses to
+    commit an ALTER that follows a DELETE of the table's rows. Not on DuckLake, where a type
+    change must be a promotion (nothing calls it there)."""
     con.execute(f"ALTER TABLE {table} ALTER as_of SET DATA TYPE DATE USING ({day})")
 
 
