@@ -62,20 +62,35 @@ PARTS = (
 # _send_heartbeats): every flow run lasts a whole number of seconds (plus ~25 ms) from its
 # start, the no-op flow of the prefect floor too (bench/RESULTS.md, eighteenth session).
 END_WAIT = "end wait"
-_FINISHED = re.compile(
-    r"^(\d\d):(\d\d):(\d\d(?:\.\d+)?) \| \w+ *\| (Task|Flow) run '(.+?)(?:-[0-9a-f]+)?' - Finished in state"
+# Outside the flow run: from the process's start to the flow run's beginning (interpreter,
+# imports, Prefect's client and the flow run's creation), and from the flow run's finish to
+# the process's exit (the run's summary printed, the interpreter's shutdown).
+START, EXIT = "start", "exit"
+_LOGGED = re.compile(
+    r"^(\d\d):(\d\d):(\d\d(?:\.\d+)?) \| \w+ *\| (Task|Flow) run '(.+?)(?:-[0-9a-f]+)?' - "
+    r"(Finished in state|Beginning flow run)"
 )
 
 
-def run_parts(log: str) -> dict[str, float]:
-    """Seconds of each part of PARTS in one run's log (those whose two tasks finished), and
-    the flow run's END_WAIT (when it finished after a task)."""
-    finished, last_task, flow_end = {}, None, None
+def _of_day(epoch: float) -> float:
+    """Seconds since local midnight, as Prefect's log lines give a time."""
+    t = dt.datetime.fromtimestamp(epoch)
+    return t.hour * 3600 + t.minute * 60 + t.second + t.microsecond / 1e6
+
+
+def run_parts(log: str, started: float | None = None, ended: float | None = None) -> dict[str, float]:
+    """Seconds of each part of PARTS in one run's log (those whose two tasks finished), the
+    flow run's END_WAIT (when it finished after a task), and with the process's start and
+    end (epoch seconds) its START and EXIT (when the log has the flow run's beginning and
+    finish)."""
+    finished, last_task, flow_begin, flow_end = {}, None, None, None
     for line in log.splitlines():
-        if m := _FINISHED.match(line):
-            hours, minutes, seconds, kind, name = m.groups()
+        if m := _LOGGED.match(line):
+            hours, minutes, seconds, kind, name, event = m.groups()
             at = int(hours) * 3600 + int(minutes) * 60 + float(seconds)
-            if kind == "Task":
+            if event.startswith("Beginning"):
+                flow_begin = at
+            elif kind == "Task":
                 finished[name], last_task = at, at
             else:
                 flow_end = at
@@ -86,6 +101,10 @@ def run_parts(log: str) -> dict[str, float]:
     }
     if last_task is not None and flow_end is not None:
         parts[END_WAIT] = (flow_end - last_task) % 86400
+    if started is not None and flow_begin is not None:
+        parts[START] = (flow_begin - _of_day(started)) % 86400
+    if ended is not None and flow_end is not None:
+        parts[EXIT] = (_of_day(ended) - flow_end) % 86400
     return parts
 
 
@@ -93,19 +112,20 @@ class BenchError(Exception):
     """The pipeline's output did not reconcile: the benchmark's figures would mean nothing."""
 
 
-def timed(cmd: list[str], env: dict, log: Path) -> tuple[float, float]:
-    """Run one process; (wall seconds, peak RSS MiB of it and its waited-for children)."""
+def timed(cmd: list[str], env: dict, log: Path) -> tuple[float, float, float, float]:
+    """Run one process; (wall seconds, peak RSS MiB of it and its waited-for children, its
+    start and end in epoch seconds)."""
     with open(log, "a") as out:
         out.write(f"\n$ {' '.join(cmd)}\n")
         out.flush()
-        start = time.perf_counter()
+        started, start = time.time(), time.perf_counter()
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise BenchError(f"{' '.join(cmd)} exited {proc.returncode}; see {log}")
-    return wall, usage.ru_maxrss / 1024
+    return wall, usage.ru_maxrss / 1024, started, started + wall
 
 
 def free_port() -> int:
@@ -205,11 +225,11 @@ class Bench:
             # its first fsync should not wait for the bench's copy (the next day: 0.2 s).
             os.sync()
             logged = self.log.stat().st_size if self.log.exists() else 0
-            wall, rss = timed(cmd, env, self.log)
+            wall, rss, started, ended = timed(cmd, env, self.log)
             if cmd[0] == KCITY or name == "prefect floor":
                 with open(self.log, encoding="utf-8", errors="replace") as f:
                     f.seek(logged)
-                    self.parts.setdefault(name, []).append(run_parts(f.read()))
+                    self.parts.setdefault(name, []).append(run_parts(f.read(), started, ended))
             if inner is not None:
                 wall = float(inner.read_text())
             self.results.setdefault(name, []).append((wall, rss))
@@ -478,7 +498,7 @@ class Bench:
 
     def parts_table(self) -> list[str]:
         """Lines of a table of the kcity runs' parts (medians), with full 2x's ratio to full."""
-        names = [*(part for part, _, _ in PARTS), END_WAIT]
+        names = [START, *(part for part, _, _ in PARTS), END_WAIT, EXIT]
 
         def median_parts(runs: list[dict[str, float]]) -> dict[str, float]:
             return {
@@ -492,10 +512,11 @@ class Bench:
             return []
         rows = [
             "",
-            "Parts of the runs (median s, between tasks' finishes in Prefect's log; end wait: from "
-            "the last task's finish to the flow run's, where it waits for Prefect's heartbeat thread, "
-            "which wakes once a second: a flow run lasts whole seconds; the rest is start, imports "
-            "and the other tasks):",
+            "Parts of the runs (median s, between tasks' finishes in Prefect's log; start: from the "
+            "process's start to the flow run's beginning; end wait: from the last task's finish to "
+            "the flow run's, where it waits for Prefect's heartbeat thread, which wakes once a "
+            "second: a flow run lasts whole seconds; exit: from the flow run's finish to the "
+            "process's exit; the rest is the other tasks):",
             "",
             f"| case | {' | '.join(names)} | rest |",
             "|---|" + "---:|" * (len(names) + 1),

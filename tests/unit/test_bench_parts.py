@@ -1,5 +1,8 @@
 """The benchmark splits each `kcity` run into loading, snapshot and publish, and the flow run's
-wait at its end, from the Prefect log the run writes (bench/run.py, run_parts)."""
+wait at its end, from the Prefect log the run writes, and its start and exit around the flow
+run (bench/run.py, run_parts)."""
+
+import datetime as dt
 
 import pytest
 
@@ -50,3 +53,17 @@ def test_the_prefect_floors_no_op_flow_has_only_its_end_wait():
 20:02:03.048 | INFO    | Flow run 'discreet-firefly' - Finished in state Completed()
 """
     assert run_parts(log) == {"end wait": pytest.approx(3.048 - 2.047)}
+
+
+def test_the_start_and_exit_are_read_against_the_process_start_and_end():
+    # The process started 1.25 s before the flow run's beginning and ended 0.5 s after its
+    # finish, in local time as the log is written.
+    day = dt.datetime(2020, 3, 10).timestamp()
+    began, finished = 5 * 3600 + 20 * 60 + 44.879, 5 * 3600 + 20 * 60 + 59.909
+    parts = run_parts(LOG, day + began - 1.25, day + finished + 0.5)
+    assert parts["start"] == pytest.approx(1.25)
+    assert parts["exit"] == pytest.approx(0.5)
+    assert parts["snapshot"] == pytest.approx(54.941 - 45.611)  # the other parts as before
+    # A process that started before midnight, its flow run after.
+    late = LOG.replace("05:20:4", "00:00:0").replace("05:20:5", "00:00:1")
+    assert run_parts(late, day - 0.75)["start"] == pytest.approx(4.879 + 0.75)
