@@ -35,10 +35,13 @@ FROM all_reviews_as_of(d) AS r
 WHERE r.submission_id IN (SELECT submission_id FROM requests_as_of(d));
 
 -- Every submission id with a valid version delivered on or before d (withdrawn or not).
-CREATE OR REPLACE MACRO submissions_known_as_of(d) AS TABLE
+-- `staged`: the table of staged submission rows to read, as requests_from's.
+CREATE OR REPLACE MACRO submissions_known_from(d, staged) AS TABLE
 SELECT s.submission_id
-FROM stg.submissions AS s JOIN ops.loads AS l USING (sha256)
+FROM query_table(staged) AS s JOIN ops.loads AS l USING (sha256)
 WHERE l.status = 'loaded' AND l.delivery_date <= d;
+
+CREATE OR REPLACE MACRO submissions_known_as_of(d) AS TABLE FROM submissions_known_from(d, 'stg.submissions');
 
 -- Feedback waiting for its submission: no valid version of it delivered on or before d.
 -- The rows of all_reviews_as_of(d) whose submission is not known, versioned among themselves:

@@ -384,6 +384,7 @@ def test_the_days_tables_serve_the_layers_the_stored_macros_compute(given):
 
         reviews = f"SELECT * {without('all_reviews_as_of')} FROM {{}}($d)"
         scores = f"SELECT * {without('requests_as_of')} FROM request_scores($d, 1.0, 1.0, 1.0, false, false,"
+        countries = f"FROM country_scores($d, 1.0, 1.0, 1.0, {DEFAULTS['shortlist_size']},"
         return {
             "requests": f"SELECT * {without('requests_as_of')} FROM requests_as_of($d)",
             "all reviews": reviews.format("all_reviews_as_of"),
@@ -392,6 +393,11 @@ def test_the_days_tables_serve_the_layers_the_stored_macros_compute(given):
             "counted reviews and their country": reviews.format("country_reviews_as_of"),
             "scores": f"{scores} NULL)",
             "scores without MOFA": f"{scores} 'mofa')",
+            # The run's country scores are a table of the day; any other scoring computed.
+            "country scores": f"{countries} false, false, NULL)",
+            "country scores without MOFA": f"{countries} false, false, 'mofa')",
+            "trimmed country scores": f"{countries} true, false, NULL)",
+            "country scores, no shortlist": "FROM country_scores($d, 1.0, 1.0, 1.0, 0, false, false, NULL)",
         }
 
     with db.connect(given.path) as con:
@@ -415,4 +421,6 @@ def test_the_days_tables_serve_the_layers_the_stored_macros_compute(given):
         ).fetchall()
     assert served == stored
     assert [len(stored[n]) for n in ("requests", "all reviews", "reviews", "waiting")] == [3, 7, 4, 2]
-    assert temp_tables == [("day_request_scores",), ("day_reviews",)]  # each row held once
+    assert stored["country scores"] != stored["country scores, no shortlist"]
+    # each row held once, and the run's country scores
+    assert temp_tables == [("day_country_scores",), ("day_request_scores",), ("day_reviews",)]
