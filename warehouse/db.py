@@ -1214,10 +1214,21 @@ def publish(internal: Internal, published: Path) -> dt.date | None:
                 text, used = select_sql(f"published/{name}", {"as_of": latest})
                 con.execute(f"CREATE OR REPLACE TABLE pub.marts.{name} AS {text}", used)
             crash_point("publish-tables-written")
-            # A table replaced here lost its descriptions; one updated in place (a light or
-            # re-dated copy) keeps its own (every table again: 0.07 s at 1M).
-            replaced = (*RUN_TABLES, "country_summary_history") if redated else None
-            _comment_marts(con, RUN_TABLES if light else replaced)
+            # A table replaced here lost its descriptions; one updated in place (a light,
+            # re-dated or patched copy) keeps its own (every table again: 0.07 s at 1M).
+            replaced = None
+            if light:
+                replaced = RUN_TABLES
+            elif redated:
+                replaced = (*RUN_TABLES, "country_summary_history")
+            elif patch is not None:
+                kept = (*PATCHED_MARTS, *PATCHED_TABLES)
+                replaced = tuple(
+                    t
+                    for t in (*MARTS, "country_summary_history", "load_report", "quarantine", "run_ledger")
+                    if t not in kept
+                )
+            _comment_marts(con, replaced)
             con.execute("CHECKPOINT pub")
         finally:
             con.execute("DETACH pub")

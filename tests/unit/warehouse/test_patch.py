@@ -110,11 +110,12 @@ def marts(path, as_of: dt.date) -> dict:
 
 
 def published(path) -> dict:
-    """Every published table's columns (with their descriptions) and rows, as sets of rows."""
+    """Every published table's description, columns (with theirs) and rows, as sets of rows."""
     with duckdb.connect(str(path), read_only=True) as con:
         names = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall()]
         return {
             n: (
+                con.execute("SELECT comment FROM duckdb_tables() WHERE table_name = ?", [n]).fetchall(),
                 con.execute(
                     "SELECT column_name, data_type, comment FROM duckdb_columns() WHERE table_name = ? "
                     "ORDER BY column_index",
