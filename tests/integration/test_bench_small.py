@@ -29,16 +29,21 @@ def test_small_benchmark_runs_and_reconciles(tmp_path):
         assert f"| {case} |" in table, table
     assert "Peak RSS of full" in table
     # Each kcity run split into its parts (and its flow run's end wait) from the Prefect log
-    # it wrote; the no-op flow's run has only the end wait.
+    # it wrote, with the process's start and exit around its flow run; the no-op flow's run
+    # has only those three.
+    lines = [line for line in table.split("Parts of the runs")[1].splitlines() if line.startswith("| ")]
+    header = [c.strip() for c in lines[0].split("|")[1:-1]]
+    assert header == ["case", "start", "loading", "snapshot", "publish", "end wait", "exit", "rest"], header
     parts = {
-        line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:6]]
-        for line in table.split("Parts of the runs")[1].splitlines()
-        if line.startswith("| ") and not line.startswith("| case")
+        cells[0]: dict(zip(header[1:-1], cells[1:-1], strict=True))
+        for cells in ([c.strip() for c in line.split("|")[1:-1]] for line in lines[1:])
     }
     for case in ("full", "nothing new", "nothing new next day", "one new day", "full 2x"):
-        assert all(float(c) >= 0 for c in parts[case]), (case, parts)
-    assert parts["prefect floor"][:3] == ["", "", ""] and float(parts["prefect floor"][3]) >= 0, parts
-    assert all(c.endswith("×") for c in parts["full 2x / full"]), parts
+        assert all(float(c) >= 0 for c in parts[case].values()), (case, parts)
+    floor = parts["prefect floor"]
+    assert [floor[p] for p in ("loading", "snapshot", "publish")] == ["", "", ""], parts
+    assert all(float(floor[p]) >= 0 for p in ("start", "end wait", "exit")), parts
+    assert all(c.endswith("×") for c in parts["full 2x / full"].values()), parts
 
 
 def test_a_chosen_case_runs_alone_with_what_it_needs(tmp_path):
