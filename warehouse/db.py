@@ -1131,7 +1131,9 @@ def _literal(text: str) -> str:
 # Published tables that change without the snapshot changing (a run, a rejected file, a file
 # removed from the inbox): a light publish replaces just these.
 RUN_TABLES = ("load_report", "run_ledger")
-# The published tables of warehouse/sql/published patched with the marts (`_patch_published`).
+# The published tables of warehouse/sql/published, and those patched with the marts
+# (`_patch_published`).
+PUBLISHED_TABLES = ("load_report", "quarantine", "reviews_waiting", "run_ledger")
 PATCHED_TABLES = ("reviews_waiting",)
 
 
@@ -1206,7 +1208,7 @@ def publish(internal: Internal, published: Path) -> dt.date | None:
                     "CREATE OR REPLACE TABLE pub.marts.country_summary_history AS "
                     "SELECT * FROM hist.country_summary ORDER BY as_of, rank NULLS LAST, country_iso3"
                 )
-            for name in ("load_report", "quarantine", "reviews_waiting", "run_ledger"):
+            for name in PUBLISHED_TABLES:
                 if ((light or redated) and name not in RUN_TABLES) or (
                     patch is not None and name in PATCHED_TABLES
                 ):
@@ -1224,9 +1226,7 @@ def publish(internal: Internal, published: Path) -> dt.date | None:
             elif patch is not None:
                 kept = (*PATCHED_MARTS, *PATCHED_TABLES)
                 replaced = tuple(
-                    t
-                    for t in (*MARTS, "country_summary_history", "load_report", "quarantine", "run_ledger")
-                    if t not in kept
+                    t for t in (*MARTS, "country_summary_history", *PUBLISHED_TABLES) if t not in kept
                 )
             _comment_marts(con, replaced)
             con.execute("CHECKPOINT pub")
