@@ -66,6 +66,10 @@ CHANGES = {
 # change): the normalised scores kept for ranking_variants are computed whole again, not
 # patched.
 MOVE_NORMALISED = {"withdrawal", "new review", "newer review", "waiting review's request", "new ministry"}
+# The changes touching no request that has a review, before or after: no country's score or
+# count of reviews moves, and the rankings of the scored countries alone are re-dated (and
+# the published reviews waiting for their request).
+UNREVIEWED = {"new request"}
 
 
 def deliver(g: Given, change: str, sha: str = "new0") -> None:
@@ -174,10 +178,25 @@ def test_a_delivery_patches_the_per_request_marts_into_the_rows_of_a_full_build(
     real, real_variants = db._materialize_day, db._variant_scores
     monkeypatch.setattr(db, "_materialize_day", lambda *a, **k: layers.append(k) or real(*a, **k))
     monkeypatch.setattr(db, "_variant_scores", lambda *a: whole.append(real_variants(*a)) or whole[-1])
+    reviews, real_reviews = [], db._any_reviews
+    monkeypatch.setattr(db, "_any_reviews", lambda *a: reviews.append(real_reviews(*a)) or reviews[-1])
+    latest, real_marts = [], db._build_marts
+    monkeypatch.setattr(
+        db,
+        "_build_marts",
+        lambda *a, **k: (latest.extend(a[3]) if k.get("replace") else None) or real_marts(*a, **k),
+    )
     deliver(g, change)
     assert db.build_snapshots(g.path, [D2], params) == [D2]
     db.publish(g.path, out)
     assert (len(patched_build), len(patched_publish)) == (1, 1)
+    # The latest-only marts built again: the rankings, but for rank_stability's ranks of the
+    # scored countries when no touched request has a review (re-dated).
+    assert latest == (
+        ["ranking_variants"] if change in UNREVIEWED else ["ranking_variants", "rank_stability"]
+    )
+    # and the published reviews waiting for their request only re-dated
+    assert reviews == [change not in UNREVIEWED]
     # The kept layers patched too: only the touched requests' rows computed; every request's
     # normalised scores only when the normalised values moved.
     assert len(layers) == 1 and layers[0]["patch"] is not None and layers[0]["keep"] is not None
