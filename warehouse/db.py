@@ -514,15 +514,24 @@ def _materialize_day(
     sources = ("stg.submissions", "stg.feedback")
     reviewed = True  # patched: whether a touched request has a review, before or after
     if patch:
-        for table, source in zip(("touched_submissions", "touched_feedback"), sources, strict=True):
-            con.execute(f"CREATE TEMP TABLE {table} AS FROM {source} WHERE {patch}")
-        sources = ("temp.touched_submissions", "temp.touched_feedback")
         # When none has, the day's reviews are those the kept layers were computed from
         # (staged rows are only added to, and an untouched request's reviews are as they were).
         reviewed = False
         for table in (reviews, scores, f"state.{LOO_TABLE}"):
             deleted = con.execute(f"DELETE FROM {table} WHERE {TOUCHED}").fetchone()[0]
             reviewed = reviewed or (table == reviews and deleted > 0)
+        # A staged review of a touched request is of a load the kept day's reviews are of (then
+        # the request has one there) or of a new load: with neither, none is looked up in the
+        # staged reviews (3M at 1M requests: 0.07 s).
+        new_feedback = con.execute(
+            "SELECT count(*) > 0 FROM temp.touched_loads WHERE source = 'feedback'"
+        ).fetchone()[0]
+        feedback = sources[1] if reviewed or new_feedback else f"(FROM {sources[1]} LIMIT 0)"
+        for table, source in zip(
+            ("touched_submissions", "touched_feedback"), (sources[0], feedback), strict=True
+        ):
+            con.execute(f"CREATE TEMP TABLE {table} AS FROM {source} WHERE {patch}")
+        sources = ("temp.touched_submissions", "temp.touched_feedback")
 
     def write(table: str, query: str) -> None:
         if patch:
@@ -834,7 +843,8 @@ def _patchable(
     """Whether tables holding a day's per-request marts (`before`: the inputs key and loads
     they were built from, and the requests patched into them since they were built whole)
     can be brought to `now` (the newest day's key and loads) by replacing the rows of the
-    requests that changed: the number of those requests, in the temp table `touched`; else
+    requests that changed: the number of those requests, in the temp table `touched` (the
+    loads since, in `touched_loads`); else
     None (rebuild or rewrite them whole).
 
     Exact when the marts were built with the same scoring and code, and every load they were
@@ -854,6 +864,9 @@ def _patchable(
     if not held <= current:
         return None
     shas = ", ".join(sorted(sql_literal(entry.split("@")[0]) for entry in current - held)) or "NULL"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE touched_loads AS SELECT sha256, source FROM ops.loads WHERE sha256 IN ({shas})"
+    )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE touched AS
@@ -1105,6 +1118,7 @@ def build_snapshots(path: Internal, dates: list[dt.date], params: dict, latest: 
             )
         _drop_day(con)
         con.execute("DROP TABLE IF EXISTS temp.touched")
+        con.execute("DROP TABLE IF EXISTS temp.touched_loads")
     crash_point("build-latest-committed")
     return built
 

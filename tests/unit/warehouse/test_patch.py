@@ -2,6 +2,7 @@
 published copy) instead of rebuilding them: the rows must be those of a build from scratch,
 for every kind of change a delivery can bring, and the fallbacks must rebuild."""
 
+import contextlib
 import datetime as dt
 
 import duckdb
@@ -85,6 +86,34 @@ def spy(monkeypatch, name: str) -> list:
     real = getattr(db, name)
     monkeypatch.setattr(db, name, lambda *a, **k: calls.append(a) or real(*a, **k))
     return calls
+
+
+class Recorded:
+    """A connection whose statements are recorded (`statements`)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, statements: list[str]):
+        self._con, self._statements = con, statements
+
+    def execute(self, sql: str, *args):
+        self._statements.append(" ".join(sql.split()))
+        return self._con.execute(sql, *args)
+
+    def __getattr__(self, name: str):
+        return getattr(self._con, name)
+
+
+def record(monkeypatch) -> list[str]:
+    """Every statement db's connections execute from now on."""
+    statements: list[str] = []
+    real = db.connect
+
+    @contextlib.contextmanager
+    def recorded(*a, **k):
+        with real(*a, **k) as con:
+            yield Recorded(con, statements)
+
+    monkeypatch.setattr(db, "connect", recorded)
+    return statements
 
 
 def marts(path, as_of: dt.date) -> dict:
@@ -186,10 +215,15 @@ def test_a_delivery_patches_the_per_request_marts_into_the_rows_of_a_full_build(
         "_build_marts",
         lambda *a, **k: (latest.extend(a[3]) if k.get("replace") else None) or real_marts(*a, **k),
     )
+    statements = record(monkeypatch)
     deliver(g, change)
     assert db.build_snapshots(g.path, [D2], params) == [D2]
     db.publish(g.path, out)
     assert (len(patched_build), len(patched_publish)) == (1, 1)
+    # The touched requests' staged reviews not looked up when none has a review and no new
+    # load is of reviews.
+    looked_up = [q for q in statements if q.startswith("CREATE TEMP TABLE touched_feedback")]
+    assert len(looked_up) == 1 and ("LIMIT 0" in looked_up[0]) == (change in UNREVIEWED)
     # The latest-only marts built again: the rankings, but for rank_stability's ranks of the
     # scored countries when no touched request has a review (re-dated).
     assert latest == (
