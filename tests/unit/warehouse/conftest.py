@@ -43,7 +43,17 @@ class Given:
         self.path = path
         db.init_warehouse(path)
 
-    def file(self, sha: str, source: str, delivered: str, name: str, rows: list[dict]) -> "Given":
+    def file(
+        self,
+        sha: str,
+        source: str,
+        delivered: str,
+        name: str,
+        rows: list[dict],
+        quarantined: tuple[int, ...] = (),
+    ) -> "Given":
+        """One loaded file content: `rows` staged, and the rows numbered `quarantined` read
+        but quarantined (a country not in the reference)."""
         ledger = {
             "sha256": sha, "source": source, "delivery_date": dt.date.fromisoformat(delivered),
             "file_name": name, "rel_path": f"{source}/{delivered}/{name}", "status": "loaded",
@@ -53,8 +63,17 @@ class Given:
         if source == "feedback":
             staged = staged.astype({"cooperation": "Int64", "prospects": "Int64", "business": "Int64"})
         raw = staged[["row_number", "submission_id"]]  # the raw record, as far as the checks look
-        empty = pd.DataFrame(columns=["row_number", "column_name", "rule", "value"])
-        one = loading.LoadBatch(raw, staged, empty)  # one batch, no quarantine
+        bad = pd.DataFrame({"row_number": list(quarantined), "submission_id": None})
+        raw = pd.concat([raw, bad], ignore_index=True) if quarantined else raw
+        quarantine = pd.DataFrame(
+            {
+                "row_number": list(quarantined),
+                "column_name": "country_iso3",
+                "rule": "in_reference",
+                "value": "XXX",
+            }
+        )
+        one = loading.LoadBatch(raw, staged, quarantine)  # one batch
         loading.load_content(self.path, ledger, lambda _pages: iter([one]))
         return self
 

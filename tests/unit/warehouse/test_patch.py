@@ -19,11 +19,12 @@ MINISTRIES = ("MOFA", "MOEF", "KOTRA", "KOICA", "KIND", "moef")
 
 def base(g: Given) -> Given:
     """Six requests, three ministries' reviews (S1 by five: trimming applies), one review
-    waiting for S9."""
+    waiting for S9; a quarantined row in the forms and one in MOFA's file."""
     g.file("a", "submissions", "2020-02-03", "a.csv",
-           [submission(f"S{i}", iso3, row=i + 1) for i, iso3 in enumerate(["IDN", "IDN", "PER", "THA", "PER", "VNM"], 1)])  # fmt: skip
+           [submission(f"S{i}", iso3, row=i + 1) for i, iso3 in enumerate(["IDN", "IDN", "PER", "THA", "PER", "VNM"], 1)],
+           quarantined=(8,))  # fmt: skip
     g.file("b", "feedback", "2020-02-03", "MOFA_b.csv",
-           [review(f"S{i}", "MOFA", i % 5 + 1, 3, 2, row=i + 1) for i in range(1, 7)])  # fmt: skip
+           [review(f"S{i}", "MOFA", i % 5 + 1, 3, 2, row=i + 1) for i in range(1, 7)], quarantined=(8,))  # fmt: skip
     g.file("c", "feedback", "2020-02-03", "MOEF_c.csv",
            [review(f"S{i}", "MOEF", 4, None, i % 3 + 1, row=i + 1) for i in range(1, 5)])  # fmt: skip
     g.file("d", "feedback", "2020-02-03", "KOTRA_d.csv",
@@ -62,23 +63,36 @@ CHANGES = {
         "2020-02-04",
         [submission("S\x00", "THA"), submission("S4", row=3)],
     ),
+    # A row quarantined too: forms delivered later follow the published quarantine's rows
+    # (appended to it); reviews do not (it is written whole).
+    "new request and a bad row": ("submissions", "2020-02-04", [submission("S7", "THA")], (3,)),
+    "new review and a bad row": ("feedback", "2020-02-04", [review("S5", "KOTRA", 1, 1, 1)], (3,)),
 }
+# The changes whose quarantined rows would not follow the published ones.
+QUARANTINE_WRITTEN = {"new review and a bad row"}
 # The changes that move the normalised values of ratings (a ministry's counted ratings
 # change): the normalised scores kept for ranking_variants are computed whole again, not
 # patched.
-MOVE_NORMALISED = {"withdrawal", "new review", "newer review", "waiting review's request", "new ministry"}
+MOVE_NORMALISED = {
+    "withdrawal",
+    "new review",
+    "newer review",
+    "waiting review's request",
+    "new ministry",
+    "new review and a bad row",
+}
 # The changes touching no request that has a review, before or after: no country's score or
 # count of reviews moves, and the rankings of the scored countries alone are re-dated (and
 # the published reviews waiting for their request).
-UNREVIEWED = {"new request"}
+UNREVIEWED = {"new request", "new request and a bad row"}
 
 
 def deliver(g: Given, change: str, sha: str = "new0") -> None:
     """The change as a file of its own (named after `sha`: published with its rows' lineage,
     so a build from scratch names its first delivery the same, `from_scratch`)."""
-    source, day, rows = CHANGES[change]
+    source, day, rows, *quarantined = CHANGES[change]
     name = f"MOLIT_{sha}.csv" if source == "feedback" else f"{sha}.csv"
-    g.file(sha, source, day, name, rows)
+    g.file(sha, source, day, name, rows, *quarantined)
 
 
 def spy(monkeypatch, name: str) -> list:
@@ -207,6 +221,8 @@ def test_a_delivery_patches_the_per_request_marts_into_the_rows_of_a_full_build(
     real, real_variants = db._materialize_day, db._variant_scores
     monkeypatch.setattr(db, "_materialize_day", lambda *a, **k: layers.append(k) or real(*a, **k))
     monkeypatch.setattr(db, "_variant_scores", lambda *a: whole.append(real_variants(*a)) or whole[-1])
+    appended, real_append = [], db._append_quarantine
+    monkeypatch.setattr(db, "_append_quarantine", lambda *a: appended.append(real_append(*a)) or appended[-1])
     reviews, real_reviews = [], db._any_reviews
     monkeypatch.setattr(db, "_any_reviews", lambda *a: reviews.append(real_reviews(*a)) or reviews[-1])
     latest, real_marts = [], db._build_marts
@@ -231,6 +247,13 @@ def test_a_delivery_patches_the_per_request_marts_into_the_rows_of_a_full_build(
     )
     # and the published reviews waiting for their request only re-dated
     assert reviews == [change not in UNREVIEWED]
+    # The published quarantine: the new rows appended, in its order, unless they would not
+    # follow the others.
+    assert appended == [change not in QUARANTINE_WRITTEN]
+    with duckdb.connect(str(out), read_only=True) as con:
+        keys = "source, delivery_date, file_name, row_number, column_name, rule"
+        stored = con.execute(f"SELECT {keys} FROM marts.quarantine").fetchall()
+        assert stored == sorted(stored) and len(stored) == 2 + len(CHANGES[change][3:])
     # The kept layers patched too: only the touched requests' rows computed; every request's
     # normalised scores only when the normalised values moved.
     assert len(layers) == 1 and layers[0]["patch"] is not None and layers[0]["keep"] is not None
@@ -305,7 +328,7 @@ def test_what_cannot_be_patched_is_rebuilt_whole(tmp_path, monkeypatch, share, f
     deliver(g, "new review")
     if fallback == "a load replaced":  # the same content loaded again (a backfill): a new loaded_at
         g.file("b", "feedback", "2020-02-03", "MOFA_b.csv",
-               [review(f"S{i}", "MOFA", i % 5 + 1, 3, 2, row=i + 1) for i in range(1, 7)])  # fmt: skip
+               [review(f"S{i}", "MOFA", i % 5 + 1, 3, 2, row=i + 1) for i in range(1, 7)], quarantined=(8,))  # fmt: skip
     if fallback == "new scoring":
         params = {**params, "w_business": 2.0}
     if fallback == "patching off":
