@@ -340,6 +340,7 @@ def _ensure_history_table(con: duckdb.DuckDBPyConnection, mart: str, text: str, 
 # twice) held 205 MB in memory and 962 MB spilled.
 DAY_MACROS = (
     "requests_as_of",
+    "request_groups",
     "all_reviews_as_of",
     "reviews_as_of",
     "waiting_reviews_as_of",
@@ -351,6 +352,7 @@ DAY_MACROS = (
 )
 DAY_TABLES = (
     "day_requests",
+    "day_request_groups",
     "day_reviews",
     "day_request_scores",
     "touched_submissions",
@@ -592,6 +594,11 @@ def _materialize_day(
         f"SELECT * EXCLUDE ({', '.join(SCORE_COLUMNS)}) FROM {scores}"
     )
     con.execute("DROP TABLE temp.day_requests")
+    # The requests by track, category and country, once: the four marts that count them read
+    # these (~300 rows at 1M) instead of a pass over every request each (the four with the
+    # headline's other counts, a patched night at 1M: 0.17-0.20 -> 0.05 s).
+    con.execute(f"CREATE TEMP TABLE day_request_groups AS FROM request_groups({day})")
+    con.execute("CREATE TEMP MACRO request_groups(d) AS TABLE FROM temp.day_request_groups")
     variants = [m for m in RANKING_METHODS if m != (params["trim_reviews"], params["normalize_ministries"])]
     if keep:
         _variant_scores(con, day, params, variants, patch, reviewed)

@@ -33,3 +33,11 @@ JOIN ref.categories AS c USING (track, category)
 WHERE latest.status <> 'withdrawn';
 
 CREATE OR REPLACE MACRO requests_as_of(d) AS TABLE FROM requests_from(d, 'stg.submissions');
+
+-- Requests counted as of date d by track, category and country: what the summary marts
+-- count (headline, track_summary, category_summary, office_routing). One pass over the
+-- requests serves all four (warehouse/db.py keeps a day's in a temp table).
+CREATE OR REPLACE MACRO request_groups(d) AS TABLE
+SELECT track, category, country_iso3, count(*) AS n_requests
+FROM requests_as_of(d)
+GROUP BY ALL;

@@ -387,6 +387,7 @@ def test_the_days_tables_serve_the_layers_the_stored_macros_compute(given):
         countries = f"FROM country_scores($d, 1.0, 1.0, 1.0, {DEFAULTS['shortlist_size']},"
         return {
             "requests": f"SELECT * {without('requests_as_of')} FROM requests_as_of($d)",
+            "requests by track, category and country": "FROM request_groups($d)",
             "all reviews": reviews.format("all_reviews_as_of"),
             "reviews": reviews.format("reviews_as_of"),
             "waiting": reviews.format("waiting_reviews_as_of"),
@@ -422,5 +423,11 @@ def test_the_days_tables_serve_the_layers_the_stored_macros_compute(given):
     assert served == stored
     assert [len(stored[n]) for n in ("requests", "all reviews", "reviews", "waiting")] == [3, 7, 4, 2]
     assert stored["country scores"] != stored["country scores, no shortlist"]
-    # each row held once, and the run's country scores
-    assert temp_tables == [("day_country_scores",), ("day_request_scores",), ("day_reviews",)]
+    assert sum(n for *_, n in stored["requests by track, category and country"]) == 3
+    # each row held once, the run's country scores and the requests' counts by group
+    assert temp_tables == [
+        ("day_country_scores",),
+        ("day_request_groups",),
+        ("day_request_scores",),
+        ("day_reviews",),
+    ]

@@ -3,8 +3,8 @@ SELECT
     $as_of::DATE AS as_of,
     c.track,
     c.category,
-    count(q.submission_id) AS n_requests,
-    count(DISTINCT q.country_iso3) AS n_countries
+    coalesce(sum(g.n_requests), 0)::BIGINT AS n_requests,
+    count(DISTINCT g.country_iso3) AS n_countries
 FROM ref.categories AS c
-LEFT JOIN requests_as_of($as_of::DATE) AS q USING (track, category)
+LEFT JOIN request_groups($as_of::DATE) AS g USING (track, category)
 GROUP BY c.track, c.category;

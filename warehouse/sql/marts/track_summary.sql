@@ -3,8 +3,8 @@ WITH tracks AS (SELECT DISTINCT track FROM ref.categories)
 SELECT
     $as_of::DATE AS as_of,
     t.track,
-    count(q.submission_id) AS n_requests,
-    count(DISTINCT q.country_iso3) AS n_countries
+    coalesce(sum(g.n_requests), 0)::BIGINT AS n_requests,
+    count(DISTINCT g.country_iso3) AS n_countries
 FROM tracks AS t
-LEFT JOIN requests_as_of($as_of::DATE) AS q USING (track)
+LEFT JOIN request_groups($as_of::DATE) AS g USING (track)
 GROUP BY t.track;
